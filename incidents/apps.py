@@ -1,0 +1,32 @@
+from django.apps import AppConfig
+
+from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
+
+WORK_MODELS = ("incident", "incidentservice", "roleassignment", "checklistitem", "timelineentry")
+
+
+class IncidentsConfig(AppConfig):
+    name = "incidents"
+    verbose_name = "Incidents"
+
+    role_grants = {
+        INCIDENT_MANAGERS: {
+            **dict.fromkeys(WORK_MODELS, ALL),
+            "runbook": ALL,
+            "thresholdcrossing": "view",
+            "perm:override_ic_certification": "incident",
+        },
+        # Responders work incidents: declare, update, take roles, tick, write the timeline.
+        RESPONDERS: {
+            "incident": "add change view",
+            "incidentservice": "add change delete view",
+            "roleassignment": "add change view",
+            "checklistitem": "change view",
+            "timelineentry": "add view",
+            "runbook": "add change view",
+            "thresholdcrossing": "view",
+        },
+        # Support reads incidents to write customer notices; it changes none of them.
+        SUPPORT: {"incident": "view", "incidentservice": "view"},
+        LEADERSHIP: dict.fromkeys((*WORK_MODELS, "runbook", "thresholdcrossing"), "view"),
+    }

@@ -1,0 +1,342 @@
+"""Incidents, their lifecycle timestamps, affected services, roles, checklist, timeline,
+impact-threshold crossings, and runbooks.
+
+State changes go through ``incidents.services``; nothing here writes the timeline
+or sends events by itself.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from ircore.models import ChecklistTemplateItem, FinancialThreshold, IncidentType, Service, Severity
+
+# The lifecycle timestamps, in the order they must keep (metrics are built on them).
+TIMESTAMP_ORDER = (
+    "impact_started_at",
+    "detected_at",
+    "declared_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+)
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=Incident.CLOSED_STATES)
+
+    def real(self):
+        """Drills excluded: what the metrics count."""
+        return self.filter(is_drill=False)
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        DECLARED = "declared", "Declared"
+        INVESTIGATING = "investigating", "Investigating"
+        IDENTIFIED = "identified", "Identified"
+        MONITORING = "monitoring", "Monitoring"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    CLOSED_STATES = (Status.RESOLVED, Status.CLOSED)
+
+    reference = models.CharField(max_length=32, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="incidents")
+    incident_type = models.ForeignKey(
+        IncidentType, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DECLARED)
+    is_drill = models.BooleanField("drill", default=False, help_text="Kept out of real metrics.")
+    channel_name = models.CharField(max_length=80, blank=True)
+
+    impact_started_at = models.DateTimeField(null=True, blank=True)
+    detected_at = models.DateTimeField(null=True, blank=True)
+    declared_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    mitigated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    # Impact figures.
+    customers_affected = models.PositiveIntegerField(null=True, blank=True)
+    transactions_delayed = models.PositiveBigIntegerField(null=True, blank=True)
+    transactions_failed = models.PositiveBigIntegerField(null=True, blank=True)
+    financial_impact = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    # Security and privacy: regulators must hear by this time (detected + N hours).
+    regulatory_due_at = models.DateTimeField(null=True, blank=True)
+    regulator_notified_at = models.DateTimeField(null=True, blank=True)
+    evidence_preserved_at = models.DateTimeField(null=True, blank=True)
+    credentials_rotated_at = models.DateTimeField(null=True, blank=True)
+
+    services = models.ManyToManyField(Service, through="IncidentService", related_name="incidents")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-declared_at", "-id"]
+        permissions = [
+            ("override_ic_certification", "Can make an uncertified person incident commander"),
+        ]
+        indexes = [
+            # Change list and API default ordering, and "open" filters.
+            models.Index(fields=["status", "-declared_at"], name="incident_status_declared_idx"),
+            models.Index(fields=["-declared_at", "-id"], name="incident_declared_idx"),
+            models.Index(fields=["severity", "-declared_at"], name="incident_severity_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=F("declared_at")),
+                name="incident_resolved_after_declared",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(resolved_at__isnull=False),
+                name="incident_closed_needs_resolved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.CLOSED_STATES
+
+
+class ReferenceCounter(models.Model):
+    """Per-day sequence behind INC-YYYY-MM-DD-NNN; a row lock makes numbers unique and gapless
+    under concurrent declarations."""
+
+    day = models.DateField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class IncidentService(models.Model):
+    class Status(models.TextChoices):
+        OPERATIONAL = "operational", "Operational"
+        DEGRADED = "degraded", "Degraded performance"
+        PARTIAL_OUTAGE = "partial_outage", "Partial outage"
+        MAJOR_OUTAGE = "major_outage", "Major outage"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DEGRADED)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["service__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "service"], name="incident_service_unique")
+        ]
+        verbose_name = "affected service"
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.get_status_display()}"
+
+
+class RoleAssignment(models.Model):
+    """Who held which role when. The current holder has ``relieved_at`` empty; a hand-over
+    closes the old row and opens a new one, so the history of holders is kept."""
+
+    class Role(models.TextChoices):
+        INCIDENT_COMMANDER = "ic", "Incident Commander"
+        TECH_LEAD = "tech_lead", "Tech Lead"
+        COMMS_LEAD = "comms_lead", "Communications Lead"
+        SME = "sme", "Subject Matter Expert"
+        EXECUTIVE_SPONSOR = "exec_sponsor", "Executive Sponsor"
+
+    SINGLE_HOLDER_ROLES = (
+        Role.INCIDENT_COMMANDER,
+        Role.TECH_LEAD,
+        Role.COMMS_LEAD,
+        Role.EXECUTIVE_SPONSOR,
+    )
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incident_roles"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+    relieved_at = models.DateTimeField(null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    override_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why an uncertified person was made IC (incident managers only).",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "role", "-assigned_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "role"],
+                condition=Q(relieved_at__isnull=True) & ~Q(role="sme"),
+                name="one_current_holder_per_role",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "role", "user"],
+                condition=Q(relieved_at__isnull=True),
+                name="no_duplicate_current_role_holder",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["incident", "role"],
+                name="role_current_idx",
+                condition=Q(relieved_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.user}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.relieved_at is None
+
+
+class ChecklistItem(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="checklist")
+    template_item = models.ForeignKey(
+        ChecklistTemplateItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    severity_key = models.CharField(
+        max_length=20, blank=True, help_text="The severity whose checklist added this item."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=300)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "text"], name="checklist_text_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{'x' if self.done_at else ' '}] {self.text}"
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+
+class TimelineEntry(models.Model):
+    """One ordered record of everything that happened; later apps add their kinds through
+    ``incidents.services.timeline_add``."""
+
+    class Kind(models.TextChoices):
+        # Automatic
+        DECLARED = "declared", "Declared"
+        STATUS = "status", "Status change"
+        SEVERITY = "severity", "Severity change"
+        ROLE = "role", "Role change"
+        CHECKLIST = "checklist", "Checklist"
+        FIELD = "field", "Details changed"
+        SERVICE = "service", "Affected service"
+        IMPACT = "impact", "Impact"
+        THRESHOLD = "threshold", "Financial threshold"
+        SECURITY = "security", "Security checkpoint"
+        # Room for the apps above (detection, on-call, comms, postmortems).
+        ALERT = "alert", "Alert"
+        PAGE = "page", "Page"
+        ACKNOWLEDGEMENT = "ack", "Acknowledgement"
+        ESCALATION = "escalation", "Escalation"
+        NOTICE = "notice", "Customer notice"
+        UPDATE = "update", "Status update"
+        POSTMORTEM = "postmortem", "Postmortem"
+        # Manual, by responders
+        NOTE = "note", "Note"
+        HYPOTHESIS = "hypothesis", "Hypothesis"
+        ACTION = "action", "Action"
+        DECISION = "decision", "Decision"
+
+    MANUAL_KINDS = (Kind.NOTE, Kind.HYPOTHESIS, Kind.ACTION, Kind.DECISION)
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "occurred_at", "id"]
+        verbose_name_plural = "timeline entries"
+        indexes = [
+            # The incident page and the postmortem read one incident's timeline in order.
+            models.Index(fields=["incident", "occurred_at", "id"], name="timeline_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_kind_display()}: {self.text[:60]}"
+
+
+class ThresholdCrossing(models.Model):
+    """A financial threshold an incident crossed; unique so the audience is told once."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="threshold_crossings"
+    )
+    threshold = models.ForeignKey(FinancialThreshold, on_delete=models.CASCADE, related_name="+")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    crossed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "threshold"], name="threshold_crossed_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} crossed {self.threshold}"
+
+
+class Runbook(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    body = models.TextField(help_text="Markdown; rendered sanitised.")
+    services = models.ManyToManyField(Service, blank=True, related_name="runbooks")
+    incident_types = models.ManyToManyField(IncidentType, blank=True, related_name="runbooks")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(
+        m2m_fields=[services, incident_types], excluded_fields=["updated_at"]
+    )
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
