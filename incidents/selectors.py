@@ -1,0 +1,68 @@
+"""Read paths shared by the admin, the API and (later) reports. Each returns a queryset whose
+page costs a fixed number of queries whatever the row count."""
+
+from django.db.models import (
+    Count,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+
+from .models import ChecklistItem, Incident, IncidentService, RoleAssignment, Runbook
+
+
+def current_ic_subquery():
+    return RoleAssignment.objects.filter(
+        incident=OuterRef("pk"),
+        role=RoleAssignment.Role.INCIDENT_COMMANDER,
+        relieved_at__isnull=True,
+    ).values("user__username")[:1]
+
+
+def incident_list() -> QuerySet[Incident]:
+    """Incidents with what a list row shows: severity, type, current IC, affected services.
+
+    One query for the page plus one for its services (prefetch), at any size.
+    """
+    return (
+        Incident.objects.select_related("severity", "incident_type")
+        .annotate(ic_username=Subquery(current_ic_subquery()))
+        .prefetch_related(
+            Prefetch(
+                "affected",
+                queryset=IncidentService.objects.select_related("service").order_by(
+                    "service__name"
+                ),
+            )
+        )
+    )
+
+
+def incident_detail() -> QuerySet[Incident]:
+    return incident_list().prefetch_related(
+        Prefetch(
+            "roles",
+            queryset=RoleAssignment.objects.select_related("user", "assigned_by").order_by(
+                "role", "-assigned_at"
+            ),
+        ),
+        Prefetch("checklist", queryset=ChecklistItem.objects.select_related("done_by")),
+    )
+
+
+def checklist_progress(incident: Incident) -> tuple[int, int]:
+    counts = incident.checklist.aggregate(
+        total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False))
+    )
+    return counts["done"], counts["total"]
+
+
+def runbooks_for(incident: Incident) -> QuerySet[Runbook]:
+    """Runbooks linked to the incident's services or its type."""
+    service_ids = incident.affected.values("service_id")
+    query = Q(services__in=service_ids)
+    if incident.incident_type_id:
+        query |= Q(incident_types=incident.incident_type_id)
+    return Runbook.objects.filter(query).distinct().order_by("title")
