@@ -15,6 +15,7 @@ class IrcoreConfig(AppConfig):
         INCIDENT_MANAGERS: {
             **dict.fromkeys(POLICY_MODELS + CATALOG_MODELS, ALL),
             "delivery": "view",
+            "perm:retry_delivery": "delivery",
             "heartbeat": "view",
         },
         RESPONDERS: {

@@ -7,9 +7,11 @@ one policy file (``manage.py policy export/import``).
 
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator, validate_email
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -238,6 +240,29 @@ class NotificationEndpoint(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
+    def clean(self) -> None:
+        problem = self.target_problem(self.kind, self.target)
+        if problem:
+            raise ValidationError({"target": problem})
+
+    @classmethod
+    def target_problem(cls, kind: str, target: str) -> str:
+        """Why ``target`` cannot receive ``kind`` messages ('' if it can)."""
+        target = (target or "").strip()
+        if not target:
+            return "The target is empty."
+        if kind == cls.Kind.EMAIL:
+            try:
+                validate_email(target)
+            except ValidationError:
+                return f"{target!r} is not a valid email address."
+            return ""
+        # Only http(s): urllib would also open file:// and ftp:// URLs, which a webhook must not.
+        url = urlsplit(target)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            return f"{target!r} is not an http(s) URL."
+        return ""
+
 
 class Delivery(models.Model):
     """One message to one target over one channel, with its fate. Nothing is lost silently:
@@ -282,6 +307,7 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
+        permissions = [("retry_delivery", "Can retry a failed delivery")]
         indexes = [
             # Used by the send_due_deliveries reconciler: queued/retrying rows due now.
             models.Index(
@@ -289,6 +315,8 @@ class Delivery(models.Model):
                 name="delivery_due_idx",
                 condition=models.Q(status__in=["queued", "retrying"]),
             ),
+            # Used by the admin delivery log: newest first, a page at a time, at any size.
+            models.Index(fields=["-created_at", "-id"], name="delivery_log_idx"),
         ]
 
     def __str__(self) -> str:
