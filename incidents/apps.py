@@ -30,3 +30,13 @@ class IncidentsConfig(AppConfig):
         SUPPORT: {"incident": "view", "incidentservice": "view"},
         LEADERSHIP: dict.fromkeys((*WORK_MODELS, "runbook", "thresholdcrossing"), "view"),
     }
+
+    def load_demo(self, **context) -> dict[str, int]:
+        from .demo import load_demo
+
+        return load_demo(**context)
+
+    def demo_has_own_data(self) -> bool:
+        from .models import Incident
+
+        return Incident.objects.exists()
