@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from ircore.errors import ConflictError, RuleError
 from ircore.models import FinancialThreshold, IncidentType, Profile, Service, Severity
@@ -53,6 +54,8 @@ IMPACT_FIELDS = (
     "transactions_failed",
     "financial_impact",
 )
+# financial_impact is DECIMAL(14, 2): twelve digits before the point.
+AMOUNT_LIMIT = Decimal(10) ** 12
 EDITABLE_FIELDS = ("title", "summary", "incident_type", "is_drill", "channel_name")
 SECURITY_CHECKPOINTS = {
     "evidence_preserved": "evidence_preserved_at",
@@ -81,9 +84,13 @@ def _for_history(obj: Any, user: Any, reason: str = "") -> Any:
 
 
 def _locked(incident: Incident) -> Incident:
-    """Re-read the incident under a row lock, so concurrent moves serialise."""
+    """Re-read the incident under a row lock, so concurrent moves serialise.
+
+    ``of=("self",)``: lock the incident only. PostgreSQL refuses FOR UPDATE on the nullable
+    side of the outer join to ``incident_type``, and the policy rows need no lock anyway.
+    """
     return (
-        Incident.objects.select_for_update()
+        Incident.objects.select_for_update(of=("self",))
         .select_related("severity", "incident_type")
         .get(pk=incident.pk)
     )
@@ -163,40 +170,90 @@ def _next_reference(day) -> str:
 
 
 def channel_name_for(declared_at: datetime, title: str) -> str:
-    """#incident-YYYY-MM-DD-slug, within chat tools' 80-character channel limit."""
-    prefix = f"#incident-{declared_at:%Y-%m-%d}-"
+    """#incident-YYYY-MM-DD-slug, within chat tools' 80-character channel limit. The day is
+    the UTC day, the same as the reference's, so the two names of an incident agree."""
+    prefix = f"#incident-{declared_at.astimezone(UTC):%Y-%m-%d}-"
     slug = slugify(title)[: 80 - len(prefix)].strip("-") or "incident"
     return prefix + slug
 
 
-def check_chronology(values: Mapping[str, datetime | None]) -> None:
-    """Lifecycle times must keep their order, or MTTD/MTTA/MTTR would come out negative."""
+def check_chronology(values: Mapping[str, datetime | None], *, blame: Iterable[str] = ()) -> None:
+    """Lifecycle times must keep their order, or MTTD/MTTA/MTTR would come out negative.
+
+    ``blame`` lists the fields the caller supplied: when two times are out of order, the error
+    names the one of them that was supplied (the earlier one if both were), so a correction of
+    ``detected_at`` to after the declaration is reported on ``detected_at``, not on the
+    untouched ``declared_at``.
+    """
+    blame = set(blame)
     previous_field, previous = None, None
     for field in TIMESTAMP_ORDER:
         value = values.get(field)
         if value is None:
             continue
         if previous is not None and value < previous:
-            label = field.replace("_at", "").replace("_", " ")
-            before = previous_field.replace("_at", "").replace("_", " ")
+            later, earlier = _label(field), _label(previous_field)
+            shown = f"{value:%Y-%m-%d %H:%M:%S %Z}"
+            shown_previous = f"{previous:%Y-%m-%d %H:%M:%S %Z}"
+            if previous_field in blame:
+                raise RuleError(
+                    f"{earlier} time ({shown_previous}) cannot be after {later} time "
+                    f"({shown}); durations would be negative.",
+                    field=previous_field,
+                )
             raise RuleError(
-                f"{label} time ({value:%Y-%m-%d %H:%M:%S %Z}) cannot be before {before} time "
-                f"({previous:%Y-%m-%d %H:%M:%S %Z}); durations would be negative.",
+                f"{later} time ({shown}) cannot be before {earlier} time "
+                f"({shown_previous}); durations would be negative.",
                 field=field,
             )
         previous_field, previous = field, value
 
 
-def _regulatory_due(incident_type: IncidentType | None, detected_at: datetime | None):
+def _label(field: str) -> str:
+    return field.removesuffix("_at").replace("_", " ")
+
+
+def _aware(field: str, value: Any) -> datetime | None:
+    """A lifecycle time must be a timezone-aware datetime (or None to clear it)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise RuleError("Give a date and time.", field=field)
+    if timezone.is_naive(value):
+        raise RuleError("Give a time with its time zone (or in UTC).", field=field)
+    return value
+
+
+def _text(field: str, value: Any, *, required: bool = False) -> str:
+    """A text field, stripped, within its column's length."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise RuleError("Give some text.", field=field)
+    value = value.strip()
+    if required and not value:
+        raise RuleError(f"An incident needs a {field.replace('_', ' ')}.", field=field)
+    limit = Incident._meta.get_field(field).max_length
+    if limit is not None and len(value) > limit:
+        raise RuleError(f"At most {limit} characters (this is {len(value)}).", field=field)
+    return value
+
+
+def _regulatory_due(
+    incident_type: IncidentType | None, detected_at: datetime | None, declared_at: datetime
+):
+    """Detection + N hours; without a detection time, the declaration (which is never before
+    detection) starts the clock, so a cleared detection time cannot restart it from today."""
     if incident_type is None or incident_type.regulatory_notification_hours is None:
         return None
-    return (detected_at or timezone.now()) + timedelta(
+    return (detected_at or declared_at) + timedelta(
         hours=incident_type.regulatory_notification_hours
     )
 
 
-def _add_checklist(incident: Incident, severity: Severity) -> list[ChecklistItem]:
-    """Copy the severity's checklist items the incident does not have yet."""
+def _add_checklist(incident: Incident, severity: Severity, user: Any) -> list[ChecklistItem]:
+    """Copy the severity's checklist items the incident does not have yet (with history rows
+    naming ``user``: a plain bulk_create would leave them out of the audit trail)."""
     have = set(incident.checklist.values_list("text", flat=True))
     start = len(have)
     added = []
@@ -211,8 +268,12 @@ def _add_checklist(incident: Incident, severity: Severity) -> list[ChecklistItem
             text=template.text,
         )
         added.append(item)
-    ChecklistItem.objects.bulk_create(added)
-    return added
+    return bulk_create_with_history(added, ChecklistItem, default_user=_person(user))
+
+
+def _person(user: Any) -> Any:
+    """The user to credit in history (None for the system or an unsaved user)."""
+    return user if getattr(user, "pk", None) else None
 
 
 def incident_declare(
@@ -231,14 +292,17 @@ def incident_declare(
     """Declare an incident: reference, chat channel, checklist of its severity, affected
     services, a first timeline entry, and the ``incident_declared`` event after commit."""
     now = _now(now)
-    title = (title or "").strip()
-    if not title:
-        raise RuleError("An incident needs a title.", field="title")
+    title = _text("title", title, required=True)
     if severity is None:
         raise RuleError("Choose a severity.", field="severity")
+    given = {
+        "impact_started_at": _aware("impact_started_at", impact_started_at),
+        "detected_at": _aware("detected_at", detected_at),
+    }
     detected_at = detected_at or now
     check_chronology(
-        {"impact_started_at": impact_started_at, "detected_at": detected_at, "declared_at": now}
+        {"impact_started_at": impact_started_at, "detected_at": detected_at, "declared_at": now},
+        blame=[field for field, value in given.items() if value is not None],
     )
     services = list(dict.fromkeys(services))
     with transaction.atomic():
@@ -253,15 +317,17 @@ def incident_declare(
             impact_started_at=impact_started_at,
             detected_at=detected_at,
             declared_at=now,
-            regulatory_due_at=_regulatory_due(incident_type, detected_at),
+            regulatory_due_at=_regulatory_due(incident_type, detected_at, now),
             created_by=user if getattr(user, "pk", None) else None,
         )
         _for_history(incident, user, "declared")
         incident.save()
-        IncidentService.objects.bulk_create(
-            IncidentService(incident=incident, service=service) for service in services
+        bulk_create_with_history(
+            [IncidentService(incident=incident, service=service) for service in services],
+            IncidentService,
+            default_user=_person(user),
         )
-        items = _add_checklist(incident, severity)
+        items = _add_checklist(incident, severity, user)
         drill = " (drill)" if is_drill else ""
         timeline_add(
             incident=incident,
@@ -346,10 +412,12 @@ def incident_set_status(
     with transaction.atomic():
         locked = _locked(incident)
         old = locked.status
+        allowed = ", ".join(allowed_moves(locked)) or "none (it is closed)"
         if status == old:
-            raise ConflictError(f"{locked.reference} is already {old}.", field="status")
+            raise ConflictError(
+                f"{locked.reference} is already {old}; allowed: {allowed}.", field="status"
+            )
         if status not in TRANSITIONS[old]:
-            allowed = ", ".join(allowed_moves(locked)) or "none (it is closed)"
             raise ConflictError(
                 f"Cannot move {locked.reference} from {old} to {status}; allowed: {allowed}.",
                 field="status",
@@ -436,7 +504,7 @@ def incident_change_severity(
         locked.severity = severity
         _for_history(locked, user, f"severity {old.key} -> {severity.key}")
         locked.save(update_fields=["severity", "updated_at"])
-        added = _add_checklist(locked, severity) if raised else []
+        added = _add_checklist(locked, severity, user) if raised else []
         direction = "raised" if raised else "lowered"
         text = f"{_name(user)} {direction} severity {old.key} → {severity.key}: {reason}"
         if added:
@@ -473,11 +541,16 @@ def _parse_amount(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(str(value).strip())
     except InvalidOperation:
         raise RuleError(f"'{value}' is not an amount.", field="financial_impact") from None
-    if amount < 0 or not amount.is_finite():
+    # NaN first: comparing it with anything raises instead of answering.
+    if not amount.is_finite():
+        raise RuleError(f"'{value}' is not an amount.", field="financial_impact")
+    if amount < 0:
         raise RuleError("The amount cannot be negative.", field="financial_impact")
+    if amount >= AMOUNT_LIMIT:
+        raise RuleError(f"The amount must be below {AMOUNT_LIMIT:,.0f}.", field="financial_impact")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -526,21 +599,27 @@ def incident_update(
                     if field == "financial_impact"
                     else _parse_count(field, value)
                 )
-            elif field == "title":
-                value = (value or "").strip()
-                if not value:
-                    raise RuleError("An incident needs a title.", field="title")
-            elif field == "declared_at" and value is None:
-                raise RuleError("The declaration time cannot be removed.", field="declared_at")
-            elif field in TIMESTAMP_ORDER and value is not None and value > now:
-                raise RuleError("A time cannot be in the future.", field=field)
+            elif field in ("title", "summary", "channel_name"):
+                value = _text(field, value, required=field == "title")
+            elif field == "incident_type":
+                if value is not None and not isinstance(value, IncidentType):
+                    raise RuleError("Choose an incident type.", field=field)
+            elif field == "is_drill":
+                if not isinstance(value, bool):
+                    raise RuleError("Say true or false.", field=field)
+            elif field in TIMESTAMP_ORDER:
+                value = _aware(field, value)
+                if field == "declared_at" and value is None:
+                    raise RuleError("The declaration time cannot be removed.", field=field)
+                if value is not None and value > now:
+                    raise RuleError("A time cannot be in the future.", field=field)
             old = getattr(locked, field)
             if old != value:
                 changes[field] = (old, value)
                 setattr(locked, field, value)
         if not changes:
             return _refresh_caller(incident, locked)
-        check_chronology(_times(locked))
+        check_chronology(_times(locked), blame=[f for f in changes if f in TIMESTAMP_ORDER])
         if locked.resolved_at is not None and locked.status not in Incident.CLOSED_STATES:
             raise RuleError(
                 "Resolve the incident with the status action, not by setting the time.",
@@ -552,8 +631,10 @@ def incident_update(
             raise RuleError("Close the incident with the status action.", field="closed_at")
         if locked.status == Status.CLOSED and locked.closed_at is None:
             raise RuleError("A closed incident keeps its closing time.", field="closed_at")
-        if "incident_type" in changes or "detected_at" in changes:
-            locked.regulatory_due_at = _regulatory_due(locked.incident_type, locked.detected_at)
+        if changes.keys() & {"incident_type", "detected_at", "declared_at"}:
+            locked.regulatory_due_at = _regulatory_due(
+                locked.incident_type, locked.detected_at, locked.declared_at
+            )
         _for_history(locked, user, "details updated")
         locked.save()
 
@@ -789,10 +870,12 @@ def role_assign(
                     "Only incident managers may make an uncertified person IC.",
                     field="override_reason",
                 )
-        elif override_reason and role != Role.INCIDENT_COMMANDER:
-            override_reason = ""  # nothing to override for other roles
+        else:
+            # Certified, or a role without certification: nothing was overridden, and the
+            # record must not say it was.
+            override_reason = ""
         current = list(
-            RoleAssignment.objects.select_for_update()
+            RoleAssignment.objects.select_for_update(of=("self",))
             .filter(incident=locked, role=role, relieved_at__isnull=True)
             .select_related("user")
         )
