@@ -40,3 +40,16 @@ class IncidentsConfig(AppConfig):
         from .models import Incident
 
         return Incident.objects.exists()
+
+    def load_defaults(self) -> str:
+        """Seed the runbooks drawn from the process documents, once (after demo services,
+        so their links land)."""
+        from django.conf import settings
+
+        from .models import Runbook
+        from .runbooks import load_runbooks
+
+        if Runbook.objects.exists():
+            return "Runbooks: already present; left as is."
+        summary = load_runbooks(settings.BASE_DIR / "runbooks")
+        return f"Runbooks: loaded {len(summary.created)} from runbooks/."

@@ -715,7 +715,11 @@ def _cross_thresholds(incident: Incident, user: Any, now: datetime) -> list[Thre
         )
         topic = f"incidents.incident:{incident.pk}"
         recipients = []
-        for person in threshold.notify_users.all():
+        # A drill rehearses the process but must not tell a CFO or a board about money that
+        # was never lost: the crossing is recorded, nobody is notified.
+        people = [] if incident.is_drill else list(threshold.notify_users.all())
+        addresses = [] if incident.is_drill else threshold.email_list
+        for person in people:
             notify_user(
                 user=person,
                 subject=subject,
@@ -724,7 +728,7 @@ def _cross_thresholds(incident: Incident, user: Any, now: datetime) -> list[Thre
                 dedupe_key=f"threshold:{incident.pk}:{threshold.pk}:user:{person.pk}",
             )
             recipients.append(person.get_username())
-        for address in threshold.email_list:
+        for address in addresses:
             notify_email(
                 address=address,
                 subject=subject,
@@ -733,14 +737,16 @@ def _cross_thresholds(incident: Incident, user: Any, now: datetime) -> list[Thre
                 dedupe_key=f"threshold:{incident.pk}:{threshold.pk}:email:{address}",
             )
             recipients.append(address)
+        if incident.is_drill:
+            outcome = f"would notify {threshold.audience} (drill: nobody notified)"
+        else:
+            outcome = f"notified {threshold.audience}" + (
+                f" ({', '.join(recipients)})" if recipients else " (nobody configured)"
+            )
         timeline_add(
             incident=incident,
             kind=TimelineEntry.Kind.THRESHOLD,
-            text=(
-                f"Estimated impact {amount:,.2f} crossed {threshold.amount:,.0f}: "
-                f"notified {threshold.audience}"
-                + (f" ({', '.join(recipients)})" if recipients else " (nobody configured)")
-            ),
+            text=f"Estimated impact {amount:,.2f} crossed {threshold.amount:,.0f}: {outcome}",
             author=user,
             occurred_at=now,
             data={

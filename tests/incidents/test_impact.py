@@ -96,6 +96,18 @@ def test_reaching_the_amount_exactly_crosses_it(declare, people, thresholds):
     assert counts(incident) == (1, 1, 1)
 
 
+def test_a_drill_records_the_crossing_but_notifies_nobody(declare, people, thresholds):
+    drill = declare("Game day: processor down", is_drill=True)
+    set_impact(drill, people.responder, 5, financial_impact="50000")
+    assert ThresholdCrossing.objects.filter(incident=drill).count() == 2
+    assert Delivery.objects.count() == 0
+    texts = list(
+        drill.timeline.filter(kind=TimelineEntry.Kind.THRESHOLD).values_list("text", flat=True)
+    )
+    assert len(texts) == 2
+    assert all("drill: nobody notified" in text for text in texts)
+
+
 def test_crossings_are_per_incident(declare, people, thresholds):
     first, second = declare("First"), declare("Second")
     set_impact(first, people.responder, 5, financial_impact="5000")

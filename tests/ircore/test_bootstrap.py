@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from incidents.models import Incident, RoleAssignment, TimelineEntry
+from incidents.models import Incident, RoleAssignment, Runbook, TimelineEntry
 from ircore import roles
 from ircore.models import Heartbeat, Profile, Service, Severity, Team
 
@@ -39,6 +39,7 @@ def snapshot() -> dict[str, int]:
     counts = {model.__name__: model.objects.count() for model in models}
     counts["memberships"] = User.groups.through.objects.count()
     counts["heartbeats"] = Heartbeat.objects.count()
+    counts["runbooks"] = Runbook.objects.count()
     return counts
 
 
@@ -57,6 +58,19 @@ def test_second_run_changes_nothing(var_dir):
     assert "Demo data: created" in first_out
     assert "left as is" in second_out and "Demo data: already loaded" in second_out
     assert first["Severity"] == 4 and first["Incident"] == 2 and first["Team"] == 3
+
+
+def test_seeded_runbooks_are_loaded_once_and_linked(var_dir):
+    out = bootstrap()
+
+    shipped = len(list((settings.BASE_DIR / "runbooks").glob("*.md")))
+    assert shipped >= 5
+    assert Runbook.objects.count() == shipped
+    assert f"Runbooks: loaded {shipped} from runbooks/." in out
+    # Linked to the demo services that exist, so they show on incidents.
+    assert Runbook.objects.filter(services__slug="payments-api").exists()
+    assert "Runbooks: already present" in bootstrap()
+    assert Runbook.objects.count() == shipped
 
 
 def test_prints_login_that_works(var_dir, client):

@@ -11,6 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -83,6 +84,7 @@ class Command(BaseCommand):
         password, admin_action = ensure_admin(password_file)
         if not no_demo:
             self._demo(password)
+        self._app_defaults()
         self._print_login(password, admin_action, password_file, with_demo=demo.demo_loaded())
 
     def _policy(self, path: Path) -> None:
@@ -97,6 +99,14 @@ class Command(BaseCommand):
         except RuleError as exc:
             raise CommandError(f"Policy file {path} was not loaded:\n{exc.message}") from exc
         self.stdout.write(f"Policy: loaded {path.name} ({'; '.join(summary.lines())}).")
+
+    def _app_defaults(self) -> None:
+        """Seed content the apps above ship (e.g. runbooks), through each AppConfig's
+        ``load_defaults()``, which loads once and returns a line to print."""
+        for config in apps.get_app_configs():
+            load = getattr(config, "load_defaults", None)
+            if load is not None:
+                self.stdout.write(load())
 
     def _demo(self, password: str | None) -> None:
         if demo.demo_loaded():
