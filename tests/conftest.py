@@ -4,6 +4,12 @@ from django.contrib.auth.models import Group
 from ircore import roles
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Creating users dominates setup with the real hasher; logins work the same with MD5."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(django_user_model):
     """A staff user in the given role group (or none)."""
