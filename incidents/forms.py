@@ -1,0 +1,346 @@
+"""Forms behind the incident admin: the declare form, the incident page's edit form, and the
+small forms of each action (status, severity, role, checklist, note, security checkpoint).
+
+They only collect and check input; every change is made by ``incidents.services``.
+"""
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.html import format_html
+
+from ircore.errors import RuleError
+from ircore.models import IncidentType, Service, Severity
+
+from . import services
+from .models import TIMESTAMP_ORDER, ChecklistItem, Incident, RoleAssignment, TimelineEntry
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+FALLBACK_COLOUR = "#757575"
+
+
+def safe_colour(colour: str) -> str:
+    """The severity's colour if it is a plain hex colour; anything else could smuggle CSS."""
+    return colour if colour and HEX_COLOUR.match(colour) else FALLBACK_COLOUR
+
+
+def text_colour_on(colour: str) -> str:
+    """Black or white, whichever reads better on the badge colour (WCAG relative luminance)."""
+    red, green, blue = (int(safe_colour(colour)[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+    # Above ~0.179 black text has the higher contrast ratio, below it white does.
+    return "#000000" if luminance > 0.179 else "#ffffff"
+
+
+def severity_badge(severity: Severity | None) -> str:
+    if severity is None:
+        return "—"
+    colour = safe_colour(severity.colour)
+    return format_html(
+        '<span class="ir-badge" style="background-color:{};color:{}" title="{}">{}</span>',
+        colour,
+        text_colour_on(colour),
+        severity.name,
+        severity.key,
+    )
+
+
+class SeverityChoiceField(forms.ModelChoiceField):
+    """Shows each level as its coloured key, name and definition, so the choice is informed."""
+
+    def label_from_instance(self, obj: Severity) -> str:
+        if obj.definition:
+            return format_html(
+                '{} {} <span class="ir-hint">{}</span>',
+                severity_badge(obj),
+                obj.name,
+                obj.definition.splitlines()[0][:160],
+            )
+        return format_html("{} {}", severity_badge(obj), obj.name)
+
+
+def ic_certified_ids(on=None) -> set[int]:
+    """Users whose IC certification is valid on ``on`` (one query)."""
+    from django.db.models import Q
+
+    from ircore.models import Profile
+
+    on = on or timezone.localdate()
+    return set(
+        Profile.objects.filter(ic_certified_on__isnull=False)
+        .filter(Q(ic_certification_expires__isnull=True) | Q(ic_certification_expires__gte=on))
+        .values_list("user_id", flat=True)
+    )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """Active people, each marked when their IC certification is valid today."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        user_model = get_user_model()
+        kwargs.setdefault(
+            "queryset",
+            user_model.objects.filter(is_active=True).order_by(user_model.USERNAME_FIELD),
+        )
+        super().__init__(*args, **kwargs)
+        self._certified: set[int] | None = None
+
+    def label_from_instance(self, obj: Any) -> str:
+        if self._certified is None:
+            self._certified = ic_certified_ids()
+        name = obj.get_full_name()
+        label = f"{name} ({obj.get_username()})" if name else obj.get_username()
+        return label + (" · IC certified" if obj.pk in self._certified else "")
+
+
+# --- declare ---------------------------------------------------------------------------------
+
+
+class DeclareForm(forms.Form):
+    """Only what is needed to start: the rest is filled in on the incident page."""
+
+    title = forms.CharField(max_length=200, help_text="What is broken, as users see it.")
+    severity = SeverityChoiceField(
+        queryset=Severity.objects.order_by("rank"),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.select_related("team").order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        label="Affected services",
+        error_messages={"required": "Choose at least one affected service."},
+    )
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    incident_type = forms.ModelChoiceField(
+        queryset=IncidentType.objects.order_by("name"),
+        required=False,
+        label="Type",
+        empty_label="(not known yet)",
+    )
+    is_drill = forms.BooleanField(
+        required=False, label="This is a drill", help_text="Kept out of real metrics."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An empty catalog must not make declaring impossible.
+        if not Service.objects.exists():
+            self.fields["services"].required = False
+            self.fields["services"].help_text = "No services in the catalog yet."
+
+
+# --- the incident page's edit form -----------------------------------------------------------
+
+# What the page may change through ``incident_update``; everything else has its own action.
+UPDATABLE_FIELDS = (*services.EDITABLE_FIELDS, *TIMESTAMP_ORDER, *services.IMPACT_FIELDS)
+
+
+class IncidentAdminForm(forms.ModelForm):
+    """Checks, before anything is saved, the same rules ``incident_update`` enforces, so a
+    refusal is shown on the field that broke it; ``IncidentAdmin.save_model`` then calls the
+    service with the changed fields."""
+
+    class Meta:
+        model = Incident
+        fields = list(UPDATABLE_FIELDS)
+
+    def clean_financial_impact(self):
+        amount = self.cleaned_data.get("financial_impact")
+        if amount is not None and amount < 0:
+            raise forms.ValidationError("The amount cannot be negative.")
+        return amount
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        now = timezone.now()
+        changed = set(self.changed_data)
+        # Unchanged times keep their stored value (with microseconds) as the service sees them.
+        times = {
+            field: cleaned.get(field) if field in changed else getattr(self.instance, field)
+            for field in TIMESTAMP_ORDER
+        }
+        for field in TIMESTAMP_ORDER:
+            value = times[field]
+            if field in changed and value is not None and value > now:
+                self.add_error(field, "A time cannot be in the future.")
+        if "declared_at" in changed and times["declared_at"] is None:
+            self.add_error("declared_at", "The declaration time cannot be removed.")
+        if self.errors:
+            return cleaned
+        try:
+            # ``blame``: the message lands on the time the person edited, not its neighbour.
+            services.check_chronology(times, blame=[f for f in TIMESTAMP_ORDER if f in changed])
+        except RuleError as error:
+            add_rule_error(self, error)
+            return cleaned
+        status = self.instance.status
+        closed_states = Incident.CLOSED_STATES
+        if times["resolved_at"] is not None and status not in closed_states:
+            self.add_error(
+                "resolved_at",
+                "Resolve the incident with the status action, not by setting the time.",
+            )
+        if status == Incident.Status.RESOLVED and times["resolved_at"] is None:
+            self.add_error("resolved_at", "A resolved incident keeps its resolution time.")
+        if times["closed_at"] is not None and status != Incident.Status.CLOSED:
+            self.add_error("closed_at", "Close the incident with the status action.")
+        if status == Incident.Status.CLOSED and times["closed_at"] is None:
+            self.add_error("closed_at", "A closed incident keeps its closing time.")
+        return cleaned
+
+    def service_data(self) -> dict[str, Any]:
+        """The changed fields, as ``incident_update`` takes them."""
+        return {f: self.cleaned_data[f] for f in self.changed_data if f in UPDATABLE_FIELDS}
+
+
+class ChecklistItemInlineForm(forms.ModelForm):
+    """A checklist row whose only input is "done"; ticking goes through ``checklist_tick``.
+
+    ``show_hidden_initial``: "changed" means changed from what this person saw, so a stale
+    page cannot re-tick an item someone unticked meanwhile just by being saved.
+    """
+
+    done = forms.BooleanField(required=False, show_hidden_initial=True)
+
+    class Meta:
+        model = ChecklistItem
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["done"] = bool(self.instance.pk and self.instance.done_at)
+
+
+# --- action forms ----------------------------------------------------------------------------
+
+
+def add_rule_error(form: forms.Form, error: RuleError) -> None:
+    """Show a service's refusal on the field it names, or above the form."""
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+class ActionForm(forms.Form):
+    """An action's input; ``incident`` is None when the action runs on many incidents."""
+
+    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.incident = incident
+
+
+class AcknowledgeForm(ActionForm):
+    """Nothing to ask: the button is the whole input."""
+
+
+class StatusForm(ActionForm):
+    status = forms.ChoiceField(label="Move to")
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Written on the timeline with the move.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        incident = self.incident
+        if incident is None:  # many incidents: every state; the service refuses what it must
+            choices = Incident.Status.choices
+        else:
+            choices = [(s, Incident.Status(s).label) for s in services.allowed_moves(incident)]
+            now = incident.get_status_display().lower()
+            self.fields["status"].help_text = f"Now {now}; these are the allowed moves."
+        self.fields["status"].choices = choices
+
+
+class SeverityForm(ActionForm):
+    severity = SeverityChoiceField(
+        queryset=Severity.objects.order_by("rank"), widget=forms.RadioSelect, empty_label=None
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="Why the severity changes."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        incident = self.incident
+        if incident is not None:
+            self.fields["severity"].queryset = Severity.objects.exclude(
+                pk=incident.severity_id
+            ).order_by("rank")
+            help_text = f"Now {incident.severity}. Raising it adds that level's checklist items."
+            self.fields["severity"].help_text = help_text
+
+
+class RoleForm(ActionForm):
+    role = forms.ChoiceField(choices=RoleAssignment.Role.choices)
+    user = PersonChoiceField(label="Person")
+    override_reason = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Certification override",
+        help_text="Only to make an uncertified person Incident Commander: say why.",
+    )
+
+    def __init__(self, *args: Any, can_override: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only incident managers may override the certification rule; others never see it.
+        if not can_override:
+            del self.fields["override_reason"]
+
+
+class ChecklistTickForm(ActionForm):
+    item = forms.ModelChoiceField(queryset=ChecklistItem.objects.none(), empty_label=None)
+    done = forms.TypedChoiceField(
+        choices=[("1", "Done"), ("0", "Not done")],
+        coerce=lambda value: value == "1",
+        initial="1",
+        widget=forms.RadioSelect,
+        label="Mark as",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = ChecklistItem.objects.filter(
+            incident=self.incident
+        ).order_by("position", "id")
+        self.fields["item"].label_from_instance = str
+
+
+class NoteForm(ActionForm):
+    kind = forms.ChoiceField(
+        choices=[(k, TimelineEntry.Kind(k).label) for k in TimelineEntry.MANUAL_KINDS],
+        initial=TimelineEntry.Kind.NOTE,
+    )
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+CHECKPOINT_LABELS = {
+    "evidence_preserved": "Evidence preserved",
+    "credentials_rotated": "Credentials rotated",
+    "regulator_notified": "Regulator notified",
+}
+
+
+class CheckpointForm(ActionForm):
+    checkpoint = forms.ChoiceField(widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        incident = self.incident
+        choices = list(CHECKPOINT_LABELS.items())
+        if incident is not None:
+            choices = [
+                (key, label)
+                for key, label in choices
+                if getattr(incident, services.SECURITY_CHECKPOINTS[key]) is None
+            ]
+        self.fields["checkpoint"].choices = choices

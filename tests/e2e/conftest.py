@@ -1,0 +1,58 @@
+"""Browser tests: the Python ``playwright`` package driving Debian's Chromium (apt), never a
+browser that ``playwright install`` would download (that cannot be fetched here)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+# Playwright's sync API runs an event loop in this thread; the test's own ORM calls (set-up
+# and checks) are still synchronous, so Django's async-safety guard must stand aside.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)."
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # CI installs it: its absence there is a broken setup
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            # The test's own ORM calls ran while Playwright's event loop was current, so
+            # their connections live in that context's storage: close them here, or the
+            # test database cannot be dropped at the end of a PostgreSQL run.
+            connections.close_all()
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab against the live server; relative URLs resolve to it."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    try:
+        yield tab
+    finally:
+        context.close()
