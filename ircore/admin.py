@@ -28,7 +28,7 @@ from .models import (
     Severity,
     Team,
 )
-from .policy import DURATION_HINT, format_duration, parse_duration
+from .policy import DURATION_HINT, SEVERITY_FIELDS, format_duration, parse_duration
 
 # --- Form pieces ---
 
@@ -106,23 +106,8 @@ class ChecklistTemplateItemInline(admin.TabularInline):
 class SeverityForm(forms.ModelForm):
     class Meta:
         model = Severity
-        fields = (
-            "key",
-            "rank",
-            "name",
-            "colour",
-            "definition",
-            "examples",
-            "ack_target",
-            "resolve_target",
-            "internal_update_every",
-            "customer_update_every",
-            "page_immediately",
-            "who_is_paged",
-            "executive_sponsor_required",
-            "postmortem_required",
-            "postmortem_due",
-        )
+        # The same fields, in the same order, as a severity in the policy file.
+        fields = tuple(f for f in SEVERITY_FIELDS if f != "checklist")
         widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
 
 
