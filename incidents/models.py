@@ -7,7 +7,7 @@ or sends events by itself.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -76,6 +76,17 @@ class Incident(models.Model):
     evidence_preserved_at = models.DateTimeField(null=True, blank=True)
     credentials_rotated_at = models.DateTimeField(null=True, blank=True)
 
+    # 1 while open, 0 once resolved or closed: computed by the database, so the change list's
+    # open-first ordering is an index scan (incident_open_first_idx), not a sort of the table.
+    open_rank = models.GeneratedField(
+        expression=Case(
+            When(status__in=["resolved", "closed"], then=Value(0)),
+            default=Value(1),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
+
     services = models.ManyToManyField(Service, through="IncidentService", related_name="incidents")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -87,7 +98,7 @@ class Incident(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "open_rank"])
     objects = IncidentQuerySet.as_manager()
 
     class Meta:
@@ -99,6 +110,13 @@ class Incident(models.Model):
             # Change list and API default ordering, and "open" filters.
             models.Index(fields=["status", "-declared_at"], name="incident_status_declared_idx"),
             models.Index(fields=["-declared_at", "-id"], name="incident_declared_idx"),
+            # The admin change list's default ordering: open incidents first, newest first.
+            models.Index(
+                F("open_rank").desc(),
+                F("declared_at").desc(),
+                F("id").desc(),
+                name="incident_open_first_idx",
+            ),
             models.Index(fields=["severity", "-declared_at"], name="incident_severity_idx"),
         ]
         constraints = [

@@ -14,11 +14,15 @@ from .models import ChecklistItem, Incident, IncidentService, RoleAssignment, Ru
 
 
 def current_ic_subquery():
-    return RoleAssignment.objects.filter(
-        incident=OuterRef("pk"),
-        role=RoleAssignment.Role.INCIDENT_COMMANDER,
-        relieved_at__isnull=True,
-    ).values("user__username")[:1]
+    return (
+        RoleAssignment.objects.filter(
+            incident=OuterRef("pk"),
+            role=RoleAssignment.Role.INCIDENT_COMMANDER,
+            relieved_at__isnull=True,
+        )
+        .order_by("-assigned_at")
+        .values("user__username")[:1]
+    )  # not the model's join-y default
 
 
 def incident_list() -> QuerySet[Incident]:

@@ -44,12 +44,15 @@ class StrictBooleanFilter(df.BooleanFilter):
 
 
 class IncidentFilter(df.FilterSet):
-    status = df.MultipleChoiceFilter(choices=Incident.Status.choices)
+    # distinct=False: a status or severity can't duplicate rows, and DISTINCT makes
+    # PostgreSQL sort every match before paginating.
+    status = df.MultipleChoiceFilter(choices=Incident.Status.choices, distinct=False)
     severity = extend_schema_field(OpenApiTypes.STR)(
         df.ModelMultipleChoiceFilter(
             field_name="severity__key",  # the predicate compares keys, not primary keys
             to_field_name="key",
             queryset=Severity.objects.all(),
+            distinct=False,
             help_text="Severity key; repeat for several.",
         )
     )
