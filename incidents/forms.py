@@ -58,7 +58,7 @@ class SeverityChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Severity) -> str:
         if obj.definition:
             return format_html(
-                '{} {} <span class="ir-hint">{}</span>',
+                '{} <strong>{}</strong> <span class="ir-hint">— {}</span>',
                 severity_badge(obj),
                 obj.name,
                 obj.definition.splitlines()[0][:160],
