@@ -105,13 +105,6 @@ def regulatory_state(incident: Incident, now: datetime) -> dict[str, Any] | None
     }
 
 
-def security_tracked(incident: Incident) -> bool:
-    kind = incident.incident_type
-    return kind is not None and (
-        kind.security_checkpoints or kind.regulatory_notification_hours is not None
-    )
-
-
 # --- change list filters -------------------------------------------------------------------
 
 
@@ -455,7 +448,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
         can_change = self.has_change_permission(request, incident)
         pk = incident.pk
         checkpoints = []
-        if security_tracked(incident):
+        if incident.security_tracked:
             for key, label in CHECKPOINT_LABELS.items():
                 checkpoints.append(
                     {

@@ -137,6 +137,14 @@ class Incident(models.Model):
     def is_open(self) -> bool:
         return self.status not in self.CLOSED_STATES
 
+    @property
+    def security_tracked(self) -> bool:
+        """Security/privacy checkpoints apply: its type tracks them or has a regulator's clock."""
+        kind = self.incident_type
+        return kind is not None and (
+            kind.security_checkpoints or kind.regulatory_notification_hours is not None
+        )
+
 
 class ReferenceCounter(models.Model):
     """Per-day sequence behind INC-YYYY-MM-DD-NNN; a row lock makes numbers unique and gapless

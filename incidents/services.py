@@ -1001,11 +1001,7 @@ def security_checkpoint_mark(
     field = SECURITY_CHECKPOINTS[checkpoint]
     with transaction.atomic():
         locked = _locked(incident)
-        kind = locked.incident_type
-        tracked = kind is not None and (
-            kind.security_checkpoints or kind.regulatory_notification_hours is not None
-        )
-        if not tracked:
+        if not locked.security_tracked:
             raise RuleError(
                 f"{locked.reference} is not a security or privacy incident.", field="checkpoint"
             )
