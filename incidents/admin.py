@@ -55,7 +55,7 @@ from .models import (
     ThresholdCrossing,
     TimelineEntry,
 )
-from .selectors import checklist_progress, incident_list, runbooks_for
+from .selectors import checklist_progress, incident_list, missing_roles, runbooks_for
 
 # --- display helpers -----------------------------------------------------------------------
 
@@ -436,15 +436,18 @@ class IncidentAdmin(SimpleHistoryAdmin):
         """What a responder needs first: the state of the incident and what to do next."""
         now = timezone.now()
         done, total = checklist_progress(incident)
-        ic = (
-            RoleAssignment.objects.filter(
-                incident=incident,
-                role=RoleAssignment.Role.INCIDENT_COMMANDER,
-                relieved_at__isnull=True,
-            )
+        current = list(
+            RoleAssignment.objects.filter(incident=incident, relieved_at__isnull=True)
             .select_related("user")
-            .first()
+            .order_by("role", "-assigned_at")
         )
+        ic = next((a for a in current if a.role == RoleAssignment.Role.INCIDENT_COMMANDER), None)
+        # The IC has its own line; other required roles nobody holds are called out.
+        lacking = [
+            {"role": role, "label": RoleAssignment.Role(role).label}
+            for role in missing_roles(incident, current)
+            if role != RoleAssignment.Role.INCIDENT_COMMANDER
+        ]
         can_change = self.has_change_permission(request, incident)
         pk = incident.pk
         checkpoints = []
@@ -464,6 +467,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
                 "severity_badge": severity_badge(incident.severity),
                 "age": age_text(incident, now),
                 "ic": ic,
+                "missing_roles": lacking,
                 "checklist_done": done,
                 "checklist_total": total,
                 "checklist_percent": round(100 * done / total) if total else 0,

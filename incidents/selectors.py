@@ -1,6 +1,8 @@
 """Read paths shared by the admin, the API and (later) reports. Each returns a queryset whose
 page costs a fixed number of queries whatever the row count."""
 
+from collections.abc import Iterable
+
 from django.db.models import (
     Count,
     OuterRef,
@@ -70,3 +72,20 @@ def runbooks_for(incident: Incident) -> QuerySet[Runbook]:
     if incident.incident_type_id:
         query |= Q(incident_types=incident.incident_type_id)
     return Runbook.objects.filter(query).distinct().order_by("title")
+
+
+def required_roles(incident: Incident) -> list[str]:
+    """Roles an open incident should have filled: an Incident Commander always, and an
+    Executive Sponsor where its severity's policy asks for one."""
+    required = [RoleAssignment.Role.INCIDENT_COMMANDER]
+    if incident.severity.executive_sponsor_required:
+        required.append(RoleAssignment.Role.EXECUTIVE_SPONSOR)
+    return required
+
+
+def missing_roles(incident: Incident, assignments: Iterable[RoleAssignment]) -> list[str]:
+    """Required roles nobody holds now; ``assignments`` are the incident's (prefetched) rows."""
+    if not incident.is_open:
+        return []
+    held = {a.role for a in assignments if a.relieved_at is None}
+    return [role for role in required_roles(incident) if role not in held]

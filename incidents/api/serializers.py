@@ -20,6 +20,7 @@ from rest_framework.reverse import reverse
 from ircore.models import IncidentType, Service, Severity
 
 from ..models import ChecklistItem, Incident, IncidentService, RoleAssignment, TimelineEntry
+from ..selectors import missing_roles
 from ..services import SECURITY_CHECKPOINTS, allowed_moves
 
 # Largest values the impact columns hold on every database (PostgreSQL's integer / bigint).
@@ -374,6 +375,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
     GATED = {
         "roles": "incidents.view_roleassignment",
         "role_history": "incidents.view_roleassignment",
+        "missing_roles": "incidents.view_roleassignment",
         "checklist": "incidents.view_checklistitem",
     }
 
@@ -385,6 +387,10 @@ class IncidentDetailSerializer(IncidentListSerializer):
     )
     role_history = serializers.SerializerMethodField(
         help_text="Every holder, current or relieved, newest first per role (same rule)."
+    )
+    missing_roles = serializers.SerializerMethodField(
+        help_text="Required roles nobody holds (IC; Executive Sponsor where the severity asks "
+        "for one). Empty once resolved. Left out like roles."
     )
     checklist = serializers.SerializerMethodField(
         help_text="Left out for viewers who may not view checklist items."
@@ -406,6 +412,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
             "allowed_moves",
             "roles",
             "role_history",
+            "missing_roles",
             "checklist",
             "created_by",
             "created_at",
@@ -454,6 +461,10 @@ class IncidentDetailSerializer(IncidentListSerializer):
     @extend_schema_field(RoleAssignmentSerializer(many=True))
     def get_role_history(self, incident: Incident) -> list[dict[str, Any]]:
         return RoleAssignmentSerializer(incident.roles.all(), many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_missing_roles(self, incident: Incident) -> list[str]:
+        return [str(role) for role in missing_roles(incident, incident.roles.all())]
 
     @extend_schema_field(ChecklistSerializer)
     def get_checklist(self, incident: Incident) -> dict[str, Any]:
