@@ -16,6 +16,7 @@ class IrcoreConfig(AppConfig):
             **dict.fromkeys(POLICY_MODELS + CATALOG_MODELS, ALL),
             "delivery": "view",
             "perm:retry_delivery": "delivery",
+            "perm:import_policy": "severity",
             "heartbeat": "view",
         },
         RESPONDERS: {

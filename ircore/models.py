@@ -52,6 +52,9 @@ class Severity(models.Model):
     class Meta:
         ordering = ["rank"]
         verbose_name_plural = "severities"
+        # Importing replaces the whole policy (types and thresholds too), so it is its own
+        # permission rather than change_severity.
+        permissions = [("import_policy", "Can import the policy file")]
 
     def __str__(self) -> str:
         return f"{self.key} {self.name}"

@@ -142,6 +142,7 @@ PERMISSION_TABLE = [
     ("ircore.change_incidenttype", MANAGER),
     ("ircore.view_financialthreshold", READERS),
     ("ircore.change_financialthreshold", MANAGER),
+    ("ircore.import_policy", MANAGER),
     # Catalog and people.
     ("ircore.view_service", ALL_FOUR),
     ("ircore.add_service", MANAGER),
