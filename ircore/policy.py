@@ -361,12 +361,24 @@ def _references(obj: Model, owned: set[type[Model]]) -> str | None:
         return None
     by_model: dict[str, list[str]] = {}
     for o in found:
+        o = _link_owner(o, type(obj))
         by_model.setdefault(str(o._meta.verbose_name), []).append(str(o))
     parts = []
     for name, objs in by_model.items():
         shown = ", ".join(objs[:3]) + (", ..." if len(objs) > 3 else "")
         parts.append(f"{len(objs)} {name}{'' if len(objs) == 1 else 's'} ({shown})")
     return "; ".join(parts)
+
+
+def _link_owner(row: Model, target: type[Model]) -> Model:
+    """A many-to-many link row (Runbook_incident_types) is named by the object on its other
+    side (the runbook), which is what a person recognises."""
+    if not row._meta.auto_created:
+        return row
+    for link in row._meta.concrete_fields:
+        if link.is_relation and link.related_model is not target:
+            return getattr(row, link.name)
+    return row
 
 
 def _changed(obj: Model, values: dict[str, Any]) -> bool:
@@ -875,17 +887,40 @@ def dumps_policy(document: dict[str, Any], fmt: str = "yaml") -> str:
     return YAML_HEADER + body
 
 
+# A policy has hundreds of values; YAML aliases can make a few bytes expand to billions,
+# which validation would then walk and quote. Refuse anything past this many.
+MAX_VALUES = 1_000_000
+
+
 def loads_policy(text: str, fmt: str = "yaml", *, name: str = "policy") -> Any:
     try:
-        if fmt == "json":
-            return json.loads(text)
-        return yaml.safe_load(text)
+        document = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise PolicyError(
             [f"{name}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"]
         ) from exc
     except yaml.YAMLError as exc:
         raise PolicyError([f"{name}: not valid YAML: {exc}"]) from exc
+    except RecursionError:
+        raise PolicyError([f"{name}: nested too deeply"]) from None
+    if _exceeds_values(document, MAX_VALUES):
+        raise PolicyError([f"{name}: expands to too many values (YAML aliases?)"])
+    return document
+
+
+def _exceeds_values(document: Any, limit: int) -> bool:
+    """Whether the document holds more than ``limit`` values, counting every alias again."""
+    stack, seen = [document], 0
+    while stack:
+        value = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def load_policy_file(path: str | Path) -> Any:

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from incidents.models import Incident
+from incidents.models import Incident, Runbook
 from ircore import policy
 from ircore.models import ChecklistTemplateItem, FinancialThreshold, IncidentType, Severity
 
@@ -297,6 +297,18 @@ def test_removing_an_incident_type_still_used_is_refused(loaded):
     assert IncidentType.objects.filter(key="security-breach").exists()
 
 
+def test_a_type_linked_from_a_runbook_is_named_by_the_runbook(loaded):
+    breach = IncidentType.objects.get(key="security-breach")
+    runbook = Runbook.objects.create(title="Security incident", slug="security", body="x")
+    runbook.incident_types.add(breach)
+    loaded["incident_types"] = [t for t in loaded["incident_types"] if t["key"] != breach.key]
+
+    with pytest.raises(policy.PolicyError) as refused:
+        policy.import_policy(loaded)
+    assert "still referenced by 1 runbook (Security incident)" in str(refused.value)
+    assert IncidentType.objects.filter(key="security-breach").exists()
+
+
 def test_unreferenced_rows_missing_from_the_file_are_deleted(loaded):
     loaded["severities"] = loaded["severities"][:3]
     loaded["financial_thresholds"] = loaded["financial_thresholds"][1:]
@@ -468,6 +480,21 @@ def test_command_reports_a_file_that_is_not_yaml(db, tmp_path):
     with pytest.raises(CommandError):
         call_command("policy", "import", str(path), stderr=err)
     assert "not valid YAML" in err.getvalue()
+
+
+def test_command_refuses_a_yaml_alias_bomb_without_expanding_it(db, tmp_path):
+    # Nine levels of ten aliases each: a few hundred bytes that expand to 10**9 values.
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for level in range(1, 10):
+        refs = ",".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("policy", "import", str(path), stderr=err)
+    assert "expands to too many values" in err.getvalue()
+    assert not Severity.objects.exists()
 
 
 def test_command_exports_yaml_to_stdout_and_json_to_a_file(loaded, tmp_path):
