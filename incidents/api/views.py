@@ -147,7 +147,8 @@ class IncidentViewSet(
         data = self._input(s.IncidentDeclareSerializer)
         incident = services.incident_declare(user=request.user, **data)
         response = self._detail(incident, status.HTTP_201_CREATED)
-        response["Location"] = response.data["url"]
+        # A plain str: the hyperlink is a str subclass, which WSGI servers refuse in headers.
+        response["Location"] = str(response.data["url"])
         return response
 
     def partial_update(self, request: Request, reference: str) -> Response:
