@@ -14,10 +14,14 @@ incident_closed = Signal()
 
 
 def send_on_commit(signal: Signal, sender: type, **kwargs) -> None:
+    """Send after commit. ``robust``: the change is committed by then, so a listener that
+    fails (a chat outage, a bug upstairs) is logged and must not turn it into an error for the
+    caller, who would retry and declare twice; the beat reconcilers do what it missed."""
+
     def send() -> None:
         signal.send(sender=sender, **kwargs)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 __all__ = [

@@ -478,7 +478,13 @@ def due_deliveries(*, now: datetime):
 
 def send_due(*, now: datetime | None = None, limit: int = 200) -> int:
     """Send up to ``limit`` due deliveries, oldest due first; returns how many were attempted.
-    Rows another worker claims meanwhile are skipped by ``deliver``."""
+    Rows another worker claims meanwhile are skipped by ``deliver``.
+
+    ``now`` only selects what is due: each delivery is claimed, leased and backed off on the
+    clock at its own turn, since a slow batch (dead endpoints timing out) can outlast a lease;
+    claiming on the batch's start time would hand out leases that have already run out.
+    """
+    injected = now  # tests pin the whole batch to one instant
     now = now or timezone.now()
     ids = list(
         due_deliveries(now=now)
@@ -488,7 +494,7 @@ def send_due(*, now: datetime | None = None, limit: int = 200) -> int:
     attempted = 0
     for delivery_id in ids:
         try:
-            attempted += _deliver(delivery_id, now)[1]
+            attempted += _deliver(delivery_id, injected)[1]
         except Delivery.DoesNotExist:  # deleted since the list was read
             continue
     return attempted
