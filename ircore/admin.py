@@ -36,7 +36,13 @@ from .models import (
     Severity,
     Team,
 )
-from .policy import DURATION_HINT, SEVERITY_FIELDS, format_duration, parse_duration
+from .policy import (
+    DURATION_HINT,
+    SEVERITY_FIELDS,
+    DurationTooLong,
+    format_duration,
+    parse_duration,
+)
 
 # --- Form pieces ---
 
@@ -57,6 +63,8 @@ class HumanDurationField(forms.Field):
     def to_python(self, value):
         try:
             return parse_duration(value)
+        except DurationTooLong as exc:
+            raise ValidationError(f"{exc}.", code="invalid") from None
         except ValueError:
             raise ValidationError(
                 f"“{value}” is not a duration ({DURATION_HINT}).", code="invalid"

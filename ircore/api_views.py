@@ -7,8 +7,11 @@ same ``view`` permissions the role groups hold; rows are looked up by their key 
 import django_filters as df
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from .api import REFUSALS, Pagination, StrictBooleanFilter, StrictOrderingFilter
 from .models import ChecklistTemplateItem, IncidentType, Service, Severity, Team
 
 
@@ -89,6 +92,7 @@ class TeamSerializer(serializers.ModelSerializer):
 
 class ServiceFilter(df.FilterSet):
     team = df.ModelChoiceFilter(to_field_name="slug", queryset=Team.objects.all())
+    public = StrictBooleanFilter()
 
     class Meta:
         model = Service
@@ -99,35 +103,62 @@ class ServiceFilter(df.FilterSet):
 KEY_REGEX = r"[-\w.]+"
 
 
-class SeverityViewSet(viewsets.ReadOnlyModelViewSet):
+def _documented(serializer_class):
+    """Lists refuse bad filters, orderings and page numbers (400) and pages past the end
+    (404); a key or slug that names nothing is a 404."""
+    return extend_schema_view(
+        list=extend_schema(
+            responses={
+                200: serializer_class(many=True),
+                400: REFUSALS[400],
+                404: REFUSALS[404],
+            }
+        ),
+        retrieve=extend_schema(responses={200: serializer_class, 404: REFUSALS[404]}),
+    )
+
+
+class CatalogViewSet(viewsets.ReadOnlyModelViewSet):
+    """Read-only lists with strict paging and ordering (by ``ordering_fields`` only)."""
+
+    lookup_value_regex = KEY_REGEX
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+
+
+@_documented(SeveritySerializer)
+class SeverityViewSet(CatalogViewSet):
     queryset = Severity.objects.prefetch_related(
         Prefetch("checklist", queryset=ChecklistTemplateItem.objects.order_by("position", "id"))
     )
     serializer_class = SeveritySerializer
     lookup_field = "key"
-    lookup_value_regex = KEY_REGEX
+    ordering_fields = ["rank", "key", "name"]
 
 
-class IncidentTypeViewSet(viewsets.ReadOnlyModelViewSet):
+@_documented(IncidentTypeSerializer)
+class IncidentTypeViewSet(CatalogViewSet):
     queryset = IncidentType.objects.all()
     serializer_class = IncidentTypeSerializer
     lookup_field = "key"
-    lookup_value_regex = KEY_REGEX
+    ordering_fields = ["key", "name"]
 
 
-class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
+@_documented(ServiceSerializer)
+class ServiceViewSet(CatalogViewSet):
     queryset = Service.objects.select_related("team")
     serializer_class = ServiceSerializer
     filterset_class = ServiceFilter
     lookup_field = "slug"
-    lookup_value_regex = KEY_REGEX
+    ordering_fields = ["slug", "name", "tier"]
 
 
-class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+@_documented(TeamSerializer)
+class TeamViewSet(CatalogViewSet):
     queryset = Team.objects.select_related("lead", "manager").prefetch_related(
         Prefetch("members", queryset=get_user_model().objects.order_by("username")),
         "services",
     )
     serializer_class = TeamSerializer
     lookup_field = "slug"
-    lookup_value_regex = KEY_REGEX
+    ordering_fields = ["slug", "name"]

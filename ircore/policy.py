@@ -47,6 +47,12 @@ _DURATION_RE = re.compile(
 )
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 DURATION_HINT = "use e.g. 5m, 4h, 2d"
+# No incident target is longer; beyond it timedelta and SQLite's integers overflow.
+MAX_DURATION = timedelta(days=366)
+
+
+class DurationTooLong(ValueError):
+    pass
 
 
 def parse_duration(value: str | None) -> timedelta | None:
@@ -65,6 +71,8 @@ def parse_duration(value: str | None) -> timedelta | None:
     if match is None or not any(match.groupdict().values()):
         raise ValueError(f"{_show(value)} is not a duration ({DURATION_HINT})")
     seconds = sum(int(n) * _UNIT_SECONDS[unit] for unit, n in match.groupdict().items() if n)
+    if seconds > MAX_DURATION.total_seconds():
+        raise DurationTooLong(f"{_show(value)} is longer than a year, the longest target allowed")
     return timedelta(seconds=seconds)
 
 

@@ -152,6 +152,14 @@ def test_severity_form_takes_durations_as_in_the_policy_file(admin_client, catal
         "“5 minutes” is not a duration (use e.g. 5m, 4h, 2d)."
     ]
 
+    response = admin_client.post(
+        url(Severity, "change", sev.pk), {**data, "resolve_target": "9999999999w"}
+    )
+    assert response.status_code == 200  # a form error, not an overflow
+    assert "longer than a year" in response.context["adminform"].form.errors["resolve_target"][0]
+    sev.refresh_from_db()
+    assert sev.ack_target == timedelta(hours=1, minutes=30)
+
 
 def test_severity_list_shows_colour_and_targets(admin_client, catalog):
     page = admin_client.get(url(Severity, "changelist")).content.decode()

@@ -81,6 +81,12 @@ def test_parse_duration_refuses_anything_else_with_a_hint(text):
         policy.parse_duration(text)
 
 
+@pytest.mark.parametrize("text", ["367d", "9999999999w", "20000000w"])
+def test_parse_duration_refuses_more_than_a_year_instead_of_overflowing(text):
+    with pytest.raises(ValueError, match="longer than a year"):
+        policy.parse_duration(text)
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [
