@@ -155,6 +155,26 @@ def test_lost_password_file_resets_admin_and_demo_staff(var_dir, client):
     assert not client.login(username="admin", password=old)
 
 
+def test_production_bootstrap_never_resets_an_existing_admin(var_dir, client):
+    bootstrap("--no-demo")
+    admin = User.objects.get(username="admin")
+    admin.set_password("chosen-by-the-operator")
+    admin.save()
+    (var_dir / "admin_password").unlink()  # a new container: var/ is empty again
+
+    out = bootstrap("--no-demo")
+
+    assert "--reset-admin-password" in out
+    assert "chosen-by" not in out and "Password: (" in out
+    assert client.login(username="admin", password="chosen-by-the-operator")
+    assert not (var_dir / "admin_password").exists()
+
+    out = bootstrap("--no-demo", "--reset-admin-password")
+    new = (var_dir / "admin_password").read_text().strip()
+    assert f"Password: {new}" in out
+    assert client.login(username="admin", password=new)
+
+
 def test_stored_password_is_reused_for_a_new_database(var_dir, client):
     (var_dir / "admin_password").write_text("kept-from-before-42\n")
 

@@ -34,8 +34,13 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
-def ensure_admin(password_file: Path) -> tuple[str | None, str]:
-    """The admin login: (password or None if it was changed by hand, what happened)."""
+def ensure_admin(password_file: Path, *, allow_reset: bool = True) -> tuple[str | None, str]:
+    """The admin login: (password or None if it was changed by hand, what happened).
+
+    ``allow_reset``: whether an existing admin whose stored password is gone (a fresh var/)
+    gets a new one. Production bootstraps (``--no-demo``) never reset: an ephemeral var/
+    must not replace an operator's password on every deploy and print it to the deploy log.
+    """
     User = get_user_model()
     stored = password_file.read_text().strip() if password_file.exists() else ""
     with transaction.atomic():
@@ -51,6 +56,8 @@ def ensure_admin(password_file: Path) -> tuple[str | None, str]:
                 # Someone changed it in the admin; respect that rather than undo it.
                 return None, "kept (its password was changed since it was generated)"
             return stored, "exists"
+        elif not allow_reset:
+            return None, "kept (no stored copy; --reset-admin-password sets a new one)"
         else:
             # The stored copy is gone (a fresh var/): the only way to print a working login.
             password = secrets.token_urlsafe(12)
@@ -71,17 +78,32 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-demo", action="store_true", help="Do not create demo data.")
         parser.add_argument(
+            "--reset-admin-password",
+            action="store_true",
+            help="Give an existing admin a new password if var/ holds none (default without "
+            "--no-demo, so make run always prints a working login).",
+        )
+        parser.add_argument(
             "--policy",
             default=str(DEFAULT_POLICY),
             help="Policy file loaded when the database has no severity yet.",
         )
 
-    def handle(self, *args, no_demo: bool = False, policy: str = "", **options):
+    def handle(
+        self,
+        *args,
+        no_demo: bool = False,
+        policy: str = "",
+        reset_admin_password: bool = False,
+        **options,
+    ):
         self._policy(Path(policy))
         var_dir = Path(settings.VAR_DIR)
         var_dir.mkdir(parents=True, exist_ok=True)
         password_file = var_dir / "admin_password"
-        password, admin_action = ensure_admin(password_file)
+        password, admin_action = ensure_admin(
+            password_file, allow_reset=reset_admin_password or not no_demo
+        )
         if not no_demo:
             self._demo(password)
         self._app_defaults()
@@ -130,7 +152,7 @@ class Command(BaseCommand):
     def _print_login(
         self, password: str | None, action: str, password_file: Path, *, with_demo: bool
     ) -> None:
-        shown = password or "(changed by hand; `manage.py changepassword admin` sets a new one)"
+        shown = password or "(not shown: left as it is; `manage.py changepassword admin` sets one)"
         lines = [
             "",
             "Log in to the admin:",
