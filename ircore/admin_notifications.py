@@ -55,7 +55,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
         "channel",
-        "target",
+        "target_col",
         "recipient",
         "subject",
         "status",
@@ -70,8 +70,27 @@ class DeliveryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["retry_now"]
 
+    @admin.display(description="target", ordering="target")
+    def target_col(self, obj):
+        """The safe default; ``get_list_display`` swaps in the viewer's own column."""
+        return obj.shown_target
+
+    def get_list_display(self, request):
+        target = _target_column(request)
+        return [target if name == "target_col" else name for name in self.list_display]
+
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        fields: list = [field.name for field in self.model._meta.fields]
+        if not _reveals_targets(request):
+            fields[fields.index("target")] = _target_column(request)
+        return fields
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
+    def get_search_fields(self, request):
+        # Searching by the full URL would let a reader probe the secret part.
+        return self.search_fields if _reveals_targets(request) else ["subject", "topic"]
 
     # A log: written by the services only, so nobody adds, edits or deletes rows by hand.
     def has_add_permission(self, request):
@@ -119,6 +138,23 @@ class DeliveryAdmin(admin.ModelAdmin):
                 % skipped,
                 messages.WARNING,
             )
+
+
+def _reveals_targets(request) -> bool:
+    """Whole webhook URLs only for those who may manage endpoints."""
+    return request.user.has_perm("ircore.change_notificationendpoint")
+
+
+def _target_column(request):
+    """The target column for this request's viewer (built per request: a ModelAdmin is shared
+    by every request, so it must not remember who is looking)."""
+    reveal = _reveals_targets(request)
+
+    @admin.display(description="target", ordering="target")
+    def target(obj):
+        return obj.target if reveal else obj.shown_target
+
+    return target
 
 
 def register(site: admin.AdminSite) -> None:

@@ -4,7 +4,7 @@ from django.db.models.signals import post_migrate
 from .roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
 
 POLICY_MODELS = ("severity", "incidenttype", "checklisttemplateitem", "financialthreshold")
-CATALOG_MODELS = ("team", "service", "profile", "notificationendpoint")
+CATALOG_MODELS = ("team", "service", "profile")
 
 
 class IrcoreConfig(AppConfig):
@@ -14,6 +14,9 @@ class IrcoreConfig(AppConfig):
     role_grants = {
         INCIDENT_MANAGERS: {
             **dict.fromkeys(POLICY_MODELS + CATALOG_MODELS, ALL),
+            # Webhook URLs are credentials (whoever has one can post as the tool): managers
+            # only. Elsewhere the delivery log shows just their host.
+            "notificationendpoint": ALL,
             "delivery": "view",
             "perm:retry_delivery": "delivery",
             "perm:import_policy": "severity",

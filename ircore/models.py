@@ -323,4 +323,13 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} to {self.target}: {self.subject}"
+        return f"{self.get_channel_display()} to {self.shown_target}: {self.subject}"
+
+    @property
+    def shown_target(self) -> str:
+        """The target as anyone may see it: an address or handle in full, a URL by its host
+        only, since a webhook URL is itself the credential to post to it."""
+        if "://" not in self.target:
+            return self.target
+        scheme, _, rest = self.target.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}/…"

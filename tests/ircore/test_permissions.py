@@ -151,7 +151,8 @@ PERMISSION_TABLE = [
     ("ircore.change_team", MANAGER),
     ("ircore.view_profile", READERS),
     ("ircore.change_profile", MANAGER),
-    ("ircore.view_notificationendpoint", READERS),
+    # Webhook URLs are credentials: managers only.
+    ("ircore.view_notificationendpoint", MANAGER),
     ("ircore.change_notificationendpoint", MANAGER),
     # Machine-written logs: read, never written by hand.
     ("ircore.view_delivery", READERS),
