@@ -353,6 +353,12 @@ class IncidentAdmin(SimpleHistoryAdmin):
     def get_ordering(self, request):
         return ["-open_rank", "-declared_at", "-id"]
 
+    def get_list_display(self, request):
+        # Who runs an incident is for those who may read role assignments (not Support).
+        if request.user.has_perm("incidents.view_roleassignment"):
+            return self.list_display
+        return [column for column in self.list_display if column != "ic"]
+
     @admin.display(description="severity", ordering="severity__rank")
     def severity_col(self, obj: Incident) -> str:
         return severity_badge(obj.severity)
@@ -462,12 +468,19 @@ class IncidentAdmin(SimpleHistoryAdmin):
                     }
                 )
         user = request.user
+        # Show only what the viewer may read elsewhere (as the API detail does): Support sees
+        # the incident, not who runs it, its checklist or the runbooks.
+        sees_roles = user.has_perm("incidents.view_roleassignment")
+        sees_checklist = user.has_perm("incidents.view_checklistitem")
+        sees_runbooks = user.has_perm("incidents.view_runbook")
         return {
             "ir": {
+                "sees_roles": sees_roles,
+                "sees_checklist": sees_checklist,
                 "severity_badge": severity_badge(incident.severity),
                 "age": age_text(incident, now),
-                "ic": ic,
-                "missing_roles": lacking,
+                "ic": ic if sees_roles else None,
+                "missing_roles": lacking if sees_roles else [],
                 "checklist_done": done,
                 "checklist_total": total,
                 "checklist_percent": round(100 * done / total) if total else 0,
@@ -481,7 +494,9 @@ class IncidentAdmin(SimpleHistoryAdmin):
                     }
                     for status in services.allowed_moves(incident)
                 ],
-                "runbooks": [(rb, render_markdown(rb.body)) for rb in runbooks_for(incident)],
+                "runbooks": [(rb, render_markdown(rb.body)) for rb in runbooks_for(incident)]
+                if sees_runbooks
+                else [],
                 "can_change": can_change,
                 "can_assign": can_change and user.has_perm("incidents.add_roleassignment"),
                 "can_tick": can_change and user.has_perm("incidents.change_checklistitem"),
