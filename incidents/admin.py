@@ -155,6 +155,13 @@ class AffectedServiceInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("service")
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Read the services once for every row's <select>; each row would query them again.
+        field = formset.form.base_fields["service"]
+        field.choices = list(field.choices)
+        return formset
+
 
 class RoleInline(admin.TabularInline):
     """Who held which role when, current holders first; roles change with "Assign role"."""
