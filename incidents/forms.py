@@ -152,6 +152,14 @@ class IncidentAdminForm(forms.ModelForm):
         model = Incident
         fields = list(UPDATABLE_FIELDS)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "Changed" means changed from what this person saw, not from the database now: a
+        # page opened before someone acknowledged or recorded impact must not, when saved
+        # for a title edit, put the old values back.
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
     def clean_financial_impact(self):
         amount = self.cleaned_data.get("financial_impact")
         if amount is not None and amount < 0:
