@@ -1,11 +1,15 @@
 """Health of the parts the tool needs: the database, the broker and the clock."""
 
+import logging
+
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
 from .models import Heartbeat
+
+logger = logging.getLogger(__name__)
 
 
 def check_database() -> tuple[bool, str]:
@@ -49,9 +53,17 @@ def check_clock() -> dict:
     return {"ok": not beat.stale, "last_tick": beat.last_seen.isoformat()}
 
 
-def health_report() -> tuple[bool, dict]:
+def health_report(*, verbose: bool = False) -> tuple[bool, dict]:
+    """``verbose``: the error text (hosts, users, paths) for staff; anyone else, whom a
+    public /healthz also answers, gets only its kind. The full text is always logged."""
     db_ok, db_detail = check_database()
     broker_ok, broker_detail = check_broker()
+    for part, ok, detail in (("database", db_ok, db_detail), ("broker", broker_ok, broker_detail)):
+        if not ok:
+            logger.error("healthz: %s is down: %s", part, detail)
+    if not verbose:
+        db_detail = db_detail if db_ok else db_detail.split(":", 1)[0]
+        broker_detail = broker_detail if broker_ok else broker_detail.split(":", 1)[0]
     report = {
         "status": "ok" if db_ok and broker_ok else "down",
         "database": {"ok": db_ok, "detail": db_detail},
