@@ -56,6 +56,16 @@ IMPACT_FIELDS = (
 )
 # financial_impact is DECIMAL(14, 2): twelve digits before the point.
 AMOUNT_LIMIT = Decimal(10) ** 12
+# Largest counts the impact columns hold on every database (PostgreSQL's integer / bigint;
+# SQLite takes up to 2**63 - 1 in either and fails beyond).
+COUNT_LIMITS = {
+    "customers_affected": 2**31 - 1,
+    "transactions_delayed": 2**63 - 1,
+    "transactions_failed": 2**63 - 1,
+}
+# No incident time is earlier: a time near year 1 cannot even be shown in a time zone west
+# of UTC (the conversion overflows), so the admin and the API would fail displaying it.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 EDITABLE_FIELDS = ("title", "summary", "incident_type", "is_drill", "channel_name")
 SECURITY_CHECKPOINTS = {
     "evidence_preserved": "evidence_preserved_at",
@@ -143,9 +153,10 @@ def note_add(
     if kind not in TimelineEntry.MANUAL_KINDS:
         allowed = ", ".join(TimelineEntry.MANUAL_KINDS)
         raise RuleError(f"'{kind}' is not a note kind; use one of {allowed}.", field="kind")
-    text = (text or "").strip()
+    text = _plain("text", text).strip()
     if not text:
         raise RuleError("A note needs some text.", field="text")
+    occurred_at = _aware("occurred_at", occurred_at)
     if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
         raise RuleError("A note cannot be dated in the future.", field="occurred_at")
     with transaction.atomic():
@@ -214,23 +225,34 @@ def _label(field: str) -> str:
 
 
 def _aware(field: str, value: Any) -> datetime | None:
-    """A lifecycle time must be a timezone-aware datetime (or None to clear it)."""
+    """A lifecycle time must be a timezone-aware datetime (or None to clear it), not before
+    ``EARLIEST``."""
     if value is None:
         return None
     if not isinstance(value, datetime):
         raise RuleError("Give a date and time.", field=field)
     if timezone.is_naive(value):
         raise RuleError("Give a time with its time zone (or in UTC).", field=field)
+    if value < EARLIEST:
+        raise RuleError(f"Give a time on or after {EARLIEST:%Y-%m-%d} (UTC).", field=field)
+    return value
+
+
+def _plain(field: str, value: Any) -> str:
+    """Text that every database stores: PostgreSQL refuses NUL characters in text and JSON,
+    so one would fail the whole transaction there (SQLite would keep it)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RuleError("Give some text.", field=field)
+    if "\x00" in value:
+        raise RuleError("Null characters are not allowed.", field=field)
     return value
 
 
 def _text(field: str, value: Any, *, required: bool = False) -> str:
     """A text field, stripped, within its column's length."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise RuleError("Give some text.", field=field)
-    value = value.strip()
+    value = _plain(field, value).strip()
     if required and not value:
         raise RuleError(f"An incident needs a {field.replace('_', ' ')}.", field=field)
     limit = Incident._meta.get_field(field).max_length
@@ -293,6 +315,7 @@ def incident_declare(
     services, a first timeline entry, and the ``incident_declared`` event after commit."""
     now = _now(now)
     title = _text("title", title, required=True)
+    summary = _text("summary", summary)
     if severity is None:
         raise RuleError("Choose a severity.", field="severity")
     given = {
@@ -309,7 +332,7 @@ def incident_declare(
         incident = Incident(
             reference=_next_reference(now.astimezone(UTC).date()),
             title=title,
-            summary=summary or "",
+            summary=summary,
             severity=severity,
             incident_type=incident_type,
             is_drill=is_drill,
@@ -409,6 +432,7 @@ def incident_set_status(
         raise RuleError(
             f"'{status}' is not a status; use one of {', '.join(Status.values)}.", field="status"
         )
+    note = _plain("note", note)
     with transaction.atomic():
         locked = _locked(incident)
         old = locked.status
@@ -488,7 +512,7 @@ def incident_change_severity(
     """Raise or lower severity with a reason; raising adds the new level's missing
     checklist items."""
     now = _now(now)
-    reason = (reason or "").strip()
+    reason = _plain("reason", reason).strip()
     if severity is None:
         raise RuleError("Choose a severity.", field="severity")
     if not reason:
@@ -557,14 +581,21 @@ def _parse_amount(value: Any) -> Decimal | None:
 def _parse_count(field: str, value: Any) -> int | None:
     if value is None or value == "":
         return None
+    limit = COUNT_LIMITS[field]
+    too_big = RuleError(f"At most {limit:,}.", field=field)
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: int() would also read '１２', and raises on over 4,300 digits.
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        if len(value.strip()) > len(str(limit)):
+            raise too_big
         number = int(value.strip())
     else:
         raise RuleError(f"'{value}' is not a whole number.", field=field)
     if number < 0:
         raise RuleError("Cannot be negative.", field=field)
+    if number > limit:
+        raise too_big
     return number
 
 
@@ -859,7 +890,13 @@ def role_assign(
         raise RuleError("Choose a person.", field="user")
     if not user.is_active:
         raise RuleError(f"{_name(user)} is not an active user.", field="user")
-    override_reason = (override_reason or "").strip()
+    override_reason = _plain("override_reason", override_reason).strip()
+    limit = RoleAssignment._meta.get_field("override_reason").max_length
+    if len(override_reason) > limit:
+        raise RuleError(
+            f"At most {limit} characters (this is {len(override_reason)}).",
+            field="override_reason",
+        )
     with transaction.atomic():
         locked = _locked(incident)
         if locked.status == Status.CLOSED:

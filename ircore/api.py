@@ -118,16 +118,23 @@ PARSERS = [JSONParser, parsers.FormParser, parsers.MultiPartParser]
 
 def _whole_number(raw: str) -> int | None:
     """A positive whole number written in ASCII digits, or None. Python's int() also reads
-    '１２' and refuses strings over 4,300 digits with a ValueError; neither may reach it."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+    '１２' and refuses strings over 4,300 digits with a ValueError: neither reaches it, and
+    a number past 10**18 counts as 10**18 (more pages or rows than there will ever be)."""
+    if not (raw.isascii() and raw.isdigit()):
         return None
-    number = int(raw)
+    number = int(raw) if len(raw) <= 18 else 10**18
     return number if number > 0 else None
 
 
 class Pagination(PageNumberPagination):
     """Page numbers that are not numbers are a 400 naming ``page`` (DRF answers 404 "Invalid
     page." for both that and a page past the end); a page past the end is a 404 naming it."""
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+        return parameters
 
     def get_page_size(self, request) -> int | None:
         param = self.page_size_query_param
@@ -204,6 +211,23 @@ class StrictOrderingFilter(filters.OrderingFilter):
     """DRF's ``?ordering=`` over the view's ``ordering_fields`` only; an unknown field is a 400
     naming the parameter (DRF drops it silently, and without ``ordering_fields`` it would
     accept any serializer source, such as ``get_tier_display``, which then fails in SQL)."""
+
+    def get_schema_operation_parameters(self, view):
+        allowed = list(view.ordering_fields)
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Comma-separated fields to order by; prefix '-' to reverse.",
+                "schema": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": [*allowed, *(f"-{f}" for f in allowed)]},
+                },
+                "style": "form",
+                "explode": False,
+            }
+        ]
 
     def get_ordering(self, request, queryset, view):
         params = request.query_params.get(self.ordering_param)

@@ -2,11 +2,11 @@
 not an empty page that looks like "no incidents"."""
 
 import django_filters as df
-from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from ircore.api import IsoDateTimeFilter, StrictBooleanFilter
 from ircore.models import IncidentType, Service, Severity, Team
 
 from ..models import Incident, IncidentService, TimelineEntry
@@ -21,26 +21,6 @@ class StableOrderingFilter(df.OrderingFilter):
         ordering = [self.get_ordering_value(param) for param in value]
         # Ties fall back on the default order (newest first, then id).
         return qs.order_by(*ordering, *qs.model._meta.ordering, "-pk")
-
-
-class StrictBooleanField(forms.NullBooleanField):
-    """``true``/``false`` (or 1/0, yes/no); anything else is an error, where Django's
-    NullBooleanField would quietly read it as "no filter"."""
-
-    widget = forms.TextInput  # NullBooleanSelect would turn unknown words into None first
-    WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        try:
-            return self.WORDS[str(value).strip().lower()]
-        except KeyError:
-            raise forms.ValidationError(f"'{value}' is not true or false.") from None
-
-
-class StrictBooleanFilter(df.BooleanFilter):
-    field_class = StrictBooleanField
 
 
 class IncidentFilter(df.FilterSet):
@@ -73,8 +53,8 @@ class IncidentFilter(df.FilterSet):
     )
     drill = StrictBooleanFilter(field_name="is_drill")
     open = StrictBooleanFilter(method="filter_open", help_text="true: not resolved or closed.")
-    declared_after = df.IsoDateTimeFilter(field_name="declared_at", lookup_expr="gte")
-    declared_before = df.IsoDateTimeFilter(field_name="declared_at", lookup_expr="lt")
+    declared_after = IsoDateTimeFilter(field_name="declared_at", lookup_expr="gte")
+    declared_before = IsoDateTimeFilter(field_name="declared_at", lookup_expr="lt")
     ordering = StableOrderingFilter(
         fields=(
             ("declared_at", "declared_at"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,12 +22,7 @@ from ircore.models import IncidentType, Service, Severity
 
 from ..models import ChecklistItem, Incident, IncidentService, RoleAssignment, TimelineEntry
 from ..selectors import missing_roles
-from ..services import SECURITY_CHECKPOINTS, allowed_moves
-
-# Largest values the impact columns hold on every database (PostgreSQL's integer / bigint).
-MAX_INT = 2_147_483_647
-MAX_BIGINT = 9_223_372_036_854_775_807
-
+from ..services import COUNT_LIMITS, SECURITY_CHECKPOINTS, allowed_moves
 
 # --- input fields --------------------------------------------------------------------------
 
@@ -43,6 +39,9 @@ class KeyRelatedField(serializers.SlugRelatedField):
             raise serializers.ValidationError(
                 f"Expected a {self.noun} {self.slug_field} (a string), got {type(data).__name__}."
             )
+        if "\x00" in data:
+            # PostgreSQL refuses NUL in any string parameter: the lookup itself would fail.
+            raise serializers.ValidationError("Null characters are not allowed.")
         found = self.get_queryset().filter(**{self.slug_field: data}).first()
         if found is None:
             raise serializers.ValidationError(f"Unknown {self.noun} '{data}'.")
@@ -119,6 +118,26 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class StrictSerializerSchema(OpenApiSerializerExtension):
+    """The request schema of a strict serializer says what the server enforces: no keys
+    besides its fields, and no empty string where blank is refused."""
+
+    target_class = StrictSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["additionalProperties"] = False
+        for name, field in self.target.fields.items():
+            prop = schema.get("properties", {}).get(name)
+            blank_refused = isinstance(field, KeyRelatedField) or (
+                isinstance(field, serializers.CharField) and not field.allow_blank
+            )
+            if prop is not None and "$ref" not in prop and blank_refused:
+                prop.setdefault("minLength", 1)
+        return schema
+
+
 # --- write serializers ---------------------------------------------------------------------
 
 
@@ -177,13 +196,13 @@ class IncidentUpdateSerializer(StrictSerializer):
     resolved_at = serializers.DateTimeField(required=False, allow_null=True)
     closed_at = serializers.DateTimeField(required=False, allow_null=True)
     customers_affected = serializers.IntegerField(
-        min_value=0, max_value=MAX_INT, required=False, allow_null=True
+        min_value=0, max_value=COUNT_LIMITS["customers_affected"], required=False, allow_null=True
     )
     transactions_delayed = serializers.IntegerField(
-        min_value=0, max_value=MAX_BIGINT, required=False, allow_null=True
+        min_value=0, max_value=COUNT_LIMITS["transactions_delayed"], required=False, allow_null=True
     )
     transactions_failed = serializers.IntegerField(
-        min_value=0, max_value=MAX_BIGINT, required=False, allow_null=True
+        min_value=0, max_value=COUNT_LIMITS["transactions_failed"], required=False, allow_null=True
     )
     financial_impact = serializers.DecimalField(
         max_digits=14,

@@ -5,22 +5,21 @@ change (and refuses what breaks a rule, rolling back), and the answer is the inc
 detail selector reads it. Incidents are records: there is no PUT and no DELETE.
 """
 
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from django.db.models import Model, QuerySet
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ircore import api
 from ircore.errors import RuleError
 from ircore.models import Service
 
@@ -34,29 +33,43 @@ from .permissions import ActionPermissions
 CHANGE = ["incidents.view_incident", "incidents.change_incident"]
 
 # Every refusal: {"field": ["reason", ...]} ("detail" when no one field is at fault).
-ERROR_BODY = {
-    "type": "object",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-}
-REFUSALS = {
-    400: OpenApiResponse(ERROR_BODY, description="Bad input: each field with its reasons."),
-    404: OpenApiResponse(ERROR_BODY, description="No such incident (or item on it)."),
-    409: OpenApiResponse(ERROR_BODY, description="Not allowed from the current state."),
-}
+REFUSALS = api.REFUSALS
 
 
 def _responds(body, code: int = 200, **kwargs):
     return extend_schema(responses={code: body, **REFUSALS}, **kwargs)
 
 
-class Pagination(PageNumberPagination):
+def _row_or_404(queryset: QuerySet, pk: str, **filters) -> Model:
+    """The row with this id (digits, from the URL) among ``queryset``. An id too long for any
+    integer column is no row: Django's int() would raise on one of over 4,300 digits."""
+    if len(pk) > 18:
+        raise Http404
+    row = queryset.filter(pk=int(pk), **filters).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+class Pagination(api.Pagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List incidents", description="Newest first by default."),
-    retrieve=extend_schema(summary="An incident with its services, roles and checklist"),
+    list=extend_schema(
+        summary="List incidents",
+        description="Newest first by default.",
+        responses={
+            200: s.IncidentListSerializer(many=True),
+            400: REFUSALS[400],
+            404: REFUSALS[404],
+        },
+    ),
+    retrieve=extend_schema(
+        summary="An incident with its services, roles and checklist",
+        responses={200: s.IncidentDetailSerializer, 404: REFUSALS[404]},
+    ),
     create=extend_schema(
         summary="Declare an incident",
         request=s.IncidentDeclareSerializer,
@@ -79,6 +92,7 @@ class IncidentViewSet(
     filter_backends = [DjangoFilterBackend]
     filterset_class = IncidentFilter
     pagination_class = Pagination
+    parser_classes = api.PARSERS
     # No OPTIONS descriptions (405): they would describe writes to people who may not make
     # them. The schema at /api/schema/ documents the API.
     metadata_class = None
@@ -232,8 +246,8 @@ class IncidentViewSet(
     )
     def relieve_role(self, request: Request, reference: str, assignment_id: str) -> Response:
         incident = self.get_object()
-        assignment = get_object_or_404(
-            RoleAssignment.objects.select_related("incident"), pk=assignment_id, incident=incident
+        assignment = _row_or_404(
+            RoleAssignment.objects.select_related("incident"), assignment_id, incident=incident
         )
         services.role_relieve(assignment=assignment, by=request.user)
         return self._detail(incident)
@@ -254,8 +268,8 @@ class IncidentViewSet(
     )
     def tick(self, request: Request, reference: str, item_id: str) -> Response:
         incident = self.get_object()
-        item = get_object_or_404(
-            ChecklistItem.objects.select_related("incident"), pk=item_id, incident=incident
+        item = _row_or_404(
+            ChecklistItem.objects.select_related("incident"), item_id, incident=incident
         )
         data = self._input(s.ChecklistTickSerializer)
         services.checklist_tick(item=item, user=request.user, **data)
@@ -276,7 +290,11 @@ class IncidentViewSet(
 
     @extend_schema(
         summary="The timeline, newest first",
-        responses={200: s.TimelineEntrySerializer(many=True), 404: REFUSALS[404]},
+        responses={
+            200: s.TimelineEntrySerializer(many=True),
+            400: REFUSALS[400],
+            404: REFUSALS[404],
+        },
         filters=False,
         parameters=[
             OpenApiParameter(
@@ -326,6 +344,8 @@ class IncidentViewSet(
     )
     def remove_service(self, request: Request, reference: str, slug: str) -> Response:
         incident = self.get_object()
-        service = get_object_or_404(Service, slug=slug)
+        service = Service.objects.filter(slug=slug).first()
+        if service is None:
+            raise Http404
         services.affected_service_remove(incident=incident, service=service, user=request.user)
         return self._detail(incident)
