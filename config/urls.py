@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from ircore.views import healthz
+from ircore.views import healthz, not_found
 
 admin.site.site_header = "Incident response"
 admin.site.site_title = "Incident response"
@@ -17,3 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+
+# Tools calling /api/ get a JSON 404 in the API's error shape; people get Django's page.
+handler404 = not_found

@@ -444,7 +444,9 @@ class IncidentDetailSerializer(IncidentListSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if user is not None:
+        # Only a signed-in viewer is gated: anonymous requests never reach a detail (401), and
+        # the schema generator, which has no user, must describe every field.
+        if user is not None and user.is_authenticated:
             for name, perm in self.GATED.items():
                 if not user.has_perm(perm):
                     fields.pop(name, None)

@@ -543,3 +543,12 @@ def test_random_json_never_500s_and_4xx_writes_nothing(api, severities, catalog,
         assert response.status_code == 400, response.content[:500]
         refused(response, 400, next(iter(response.json())))
         assert counts() == before
+
+
+def test_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": ["Not found."]}
+    # People still get Django's own page outside the API.
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
