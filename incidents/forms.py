@@ -168,42 +168,13 @@ class IncidentAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if self.instance.pk is None:
-            return cleaned
-        now = timezone.now()
-        changed = set(self.changed_data)
-        # Unchanged times keep their stored value (with microseconds) as the service sees them.
-        times = {
-            field: cleaned.get(field) if field in changed else getattr(self.instance, field)
-            for field in TIMESTAMP_ORDER
-        }
-        for field in TIMESTAMP_ORDER:
-            value = times[field]
-            if field in changed and value is not None and value > now:
-                self.add_error(field, "A time cannot be in the future.")
-        if "declared_at" in changed and times["declared_at"] is None:
-            self.add_error("declared_at", "The declaration time cannot be removed.")
-        if self.errors:
+        if self.instance.pk is None or self.errors:
             return cleaned
         try:
-            # ``blame``: the message lands on the time the person edited, not its neighbour.
-            services.check_chronology(times, blame=[f for f in TIMESTAMP_ORDER if f in changed])
+            # The service's own rules, on a copy, so a refusal lands on the edited field.
+            services.check_incident_update(incident=self.instance, data=self.service_data())
         except RuleError as error:
             add_rule_error(self, error)
-            return cleaned
-        status = self.instance.status
-        closed_states = Incident.CLOSED_STATES
-        if times["resolved_at"] is not None and status not in closed_states:
-            self.add_error(
-                "resolved_at",
-                "Resolve the incident with the status action, not by setting the time.",
-            )
-        if status == Incident.Status.RESOLVED and times["resolved_at"] is None:
-            self.add_error("resolved_at", "A resolved incident keeps its resolution time.")
-        if times["closed_at"] is not None and status != Incident.Status.CLOSED:
-            self.add_error("closed_at", "Close the incident with the status action.")
-        if status == Incident.Status.CLOSED and times["closed_at"] is None:
-            self.add_error("closed_at", "A closed incident keeps its closing time.")
         return cleaned
 
     def service_data(self) -> dict[str, Any]:

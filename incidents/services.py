@@ -6,6 +6,7 @@ timeline and history, and sends its event after commit. The admin, the API, Cele
 commands all call these; none of them repeats the logic.
 """
 
+import copy
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -599,6 +600,79 @@ def _parse_count(field: str, value: Any) -> int | None:
     return number
 
 
+def _apply_update(
+    incident: Incident, data: Mapping[str, Any], now: datetime
+) -> dict[str, tuple[Any, Any]]:
+    """Parse ``data`` onto ``incident`` (in memory) and check every rule; returns what changed
+    as {field: (old, new)}. Raises ``RuleError`` naming the field on the first refusal."""
+    allowed = set(EDITABLE_FIELDS) | set(TIMESTAMP_ORDER) | set(IMPACT_FIELDS)
+    for field in data:
+        if field in ("status", "severity"):
+            raise RuleError(f"Change {field} with its own action, not by editing.", field=field)
+        if field not in allowed:
+            raise RuleError("This field cannot be changed.", field=field)
+    changes: dict[str, tuple[Any, Any]] = {}
+    for field, value in data.items():
+        if field in IMPACT_FIELDS:
+            value = (
+                _parse_amount(value) if field == "financial_impact" else _parse_count(field, value)
+            )
+        elif field in ("title", "summary", "channel_name"):
+            value = _text(field, value, required=field == "title")
+        elif field == "incident_type":
+            if value is not None and not isinstance(value, IncidentType):
+                raise RuleError("Choose an incident type.", field=field)
+        elif field == "is_drill":
+            if not isinstance(value, bool):
+                raise RuleError("Say true or false.", field=field)
+        elif field in TIMESTAMP_ORDER:
+            value = _aware(field, value)
+            if field == "declared_at" and value is None:
+                raise RuleError("The declaration time cannot be removed.", field=field)
+            if value is not None and value > now:
+                raise RuleError("A time cannot be in the future.", field=field)
+        old = getattr(incident, field)
+        if old != value:
+            changes[field] = (old, value)
+            setattr(incident, field, value)
+    if not changes:
+        return changes
+    check_chronology(_times(incident), blame=[f for f in changes if f in TIMESTAMP_ORDER])
+    status = incident.status
+    # Times the lifecycle stamped stay while the state that stamped them holds (MTTA and
+    # MTTR are built on them); they can be corrected, not removed.
+    if incident.acknowledged_at is None and status != Status.DECLARED:
+        raise RuleError(
+            f"An incident that is {status} keeps its acknowledgement time.",
+            field="acknowledged_at",
+        )
+    mitigated_states = (Status.MONITORING, Status.RESOLVED, Status.CLOSED)
+    if incident.mitigated_at is None and status in mitigated_states:
+        raise RuleError(
+            f"An incident that is {status} keeps its mitigation time.", field="mitigated_at"
+        )
+    if incident.resolved_at is not None and status not in Incident.CLOSED_STATES:
+        raise RuleError(
+            "Resolve the incident with the status action, not by setting the time.",
+            field="resolved_at",
+        )
+    if status == Status.RESOLVED and incident.resolved_at is None:
+        raise RuleError("A resolved incident keeps its resolution time.", field="resolved_at")
+    if incident.closed_at is not None and status != Status.CLOSED:
+        raise RuleError("Close the incident with the status action.", field="closed_at")
+    if status == Status.CLOSED and incident.closed_at is None:
+        raise RuleError("A closed incident keeps its closing time.", field="closed_at")
+    return changes
+
+
+def check_incident_update(
+    *, incident: Incident, data: Mapping[str, Any], now: datetime | None = None
+) -> None:
+    """Would ``incident_update`` accept ``data``? Raises its ``RuleError`` if not; changes
+    nothing. Forms call it to show a refusal on the field before saving."""
+    _apply_update(copy.copy(incident), data, _now(now))
+
+
 def incident_update(
     *,
     incident: Incident,
@@ -610,58 +684,14 @@ def incident_update(
 
     Status, severity and roles have their own verbs and are refused here. Time corrections
     keep the chronological order. Impact changes may cross financial thresholds, whose
-    audiences are notified once each.
+    audiences are notified once each; a drill that turns out real tells them then.
     """
     now = _now(now)
-    allowed = set(EDITABLE_FIELDS) | set(TIMESTAMP_ORDER) | set(IMPACT_FIELDS)
-    for field in data:
-        if field in ("status", "severity"):
-            raise RuleError(f"Change {field} with its own action, not by editing.", field=field)
-        if field not in allowed:
-            raise RuleError("This field cannot be changed.", field=field)
-
     with transaction.atomic():
         locked = _locked(incident)
-        changes: dict[str, tuple[Any, Any]] = {}
-        for field, value in data.items():
-            if field in IMPACT_FIELDS:
-                value = (
-                    _parse_amount(value)
-                    if field == "financial_impact"
-                    else _parse_count(field, value)
-                )
-            elif field in ("title", "summary", "channel_name"):
-                value = _text(field, value, required=field == "title")
-            elif field == "incident_type":
-                if value is not None and not isinstance(value, IncidentType):
-                    raise RuleError("Choose an incident type.", field=field)
-            elif field == "is_drill":
-                if not isinstance(value, bool):
-                    raise RuleError("Say true or false.", field=field)
-            elif field in TIMESTAMP_ORDER:
-                value = _aware(field, value)
-                if field == "declared_at" and value is None:
-                    raise RuleError("The declaration time cannot be removed.", field=field)
-                if value is not None and value > now:
-                    raise RuleError("A time cannot be in the future.", field=field)
-            old = getattr(locked, field)
-            if old != value:
-                changes[field] = (old, value)
-                setattr(locked, field, value)
+        changes = _apply_update(locked, data, now)
         if not changes:
             return _refresh_caller(incident, locked)
-        check_chronology(_times(locked), blame=[f for f in changes if f in TIMESTAMP_ORDER])
-        if locked.resolved_at is not None and locked.status not in Incident.CLOSED_STATES:
-            raise RuleError(
-                "Resolve the incident with the status action, not by setting the time.",
-                field="resolved_at",
-            )
-        if locked.status == Status.RESOLVED and locked.resolved_at is None:
-            raise RuleError("A resolved incident keeps its resolution time.", field="resolved_at")
-        if locked.closed_at is not None and locked.status != Status.CLOSED:
-            raise RuleError("Close the incident with the status action.", field="closed_at")
-        if locked.status == Status.CLOSED and locked.closed_at is None:
-            raise RuleError("A closed incident keeps its closing time.", field="closed_at")
         if changes.keys() & {"incident_type", "detected_at", "declared_at"}:
             locked.regulatory_due_at = _regulatory_due(
                 locked.incident_type, locked.detected_at, locked.declared_at
@@ -696,8 +726,14 @@ def incident_update(
                 occurred_at=now,
                 data={f: [_show(o), _show(n)] for f, (o, n) in impact.items()},
             )
-            if "financial_impact" in impact:
-                _cross_thresholds(locked, user, now)
+        if changes.get("is_drill") == (True, False):
+            # Crossings recorded while it was a drill told nobody; now they must.
+            for crossing in locked.threshold_crossings.select_related("threshold").order_by(
+                "threshold__amount"
+            ):
+                _announce_crossing(locked, crossing.threshold, crossing.amount, user, now)
+        if "financial_impact" in impact:
+            _cross_thresholds(locked, user, now)
     return _refresh_caller(incident, locked)
 
 
@@ -715,8 +751,6 @@ def _cross_thresholds(incident: Incident, user: Any, now: datetime) -> list[Thre
     The unique (incident, threshold) constraint is what makes "once" hold when two updates
     race; the notification dedupe keys make a retried transaction harmless too.
     """
-    from ircore.notifications import notify_email, notify_user
-
     amount = incident.financial_impact
     if amount is None:
         return []
@@ -734,59 +768,69 @@ def _cross_thresholds(incident: Incident, user: Any, now: datetime) -> list[Thre
         except IntegrityError:
             continue  # another update recorded this crossing first
         crossings.append(crossing)
-        subject = (
-            f"[{incident.severity.key}] {incident.reference}: estimated impact "
-            f"{amount:,.2f} crossed {threshold.amount:,.0f} ({threshold.audience})"
-        )
-        body = (
-            f"{incident.reference} {incident.title}\n"
-            f"Severity: {incident.severity}\nStatus: {incident.get_status_display()}\n"
-            f"Estimated financial impact: {amount:,.2f}\n"
-            f"Threshold: {threshold.amount:,.0f}, notify {threshold.audience}.\n"
-        )
-        topic = f"incidents.incident:{incident.pk}"
-        recipients = []
-        # A drill rehearses the process but must not tell a CFO or a board about money that
-        # was never lost: the crossing is recorded, nobody is notified.
-        people = [] if incident.is_drill else list(threshold.notify_users.all())
-        addresses = [] if incident.is_drill else threshold.email_list
-        for person in people:
-            notify_user(
-                user=person,
-                subject=subject,
-                body=body,
-                topic=topic,
-                dedupe_key=f"threshold:{incident.pk}:{threshold.pk}:user:{person.pk}",
-            )
-            recipients.append(person.get_username())
-        for address in addresses:
-            notify_email(
-                address=address,
-                subject=subject,
-                body=body,
-                topic=topic,
-                dedupe_key=f"threshold:{incident.pk}:{threshold.pk}:email:{address}",
-            )
-            recipients.append(address)
-        if incident.is_drill:
-            outcome = f"would notify {threshold.audience} (drill: nobody notified)"
-        else:
-            outcome = f"notified {threshold.audience}" + (
-                f" ({', '.join(recipients)})" if recipients else " (nobody configured)"
-            )
-        timeline_add(
-            incident=incident,
-            kind=TimelineEntry.Kind.THRESHOLD,
-            text=f"Estimated impact {amount:,.2f} crossed {threshold.amount:,.0f}: {outcome}",
-            author=user,
-            occurred_at=now,
-            data={
-                "threshold": str(threshold.amount),
-                "audience": threshold.audience,
-                "recipients": recipients,
-            },
-        )
+        _announce_crossing(incident, threshold, amount, user, now)
     return crossings
+
+
+def _announce_crossing(
+    incident: Incident, threshold: FinancialThreshold, amount: Decimal, user: Any, now: datetime
+) -> None:
+    """Tell the threshold's audience (dedupe keys make a repeat harmless) and say so on the
+    timeline."""
+    from ircore.notifications import notify_email, notify_user
+
+    subject = (
+        f"[{incident.severity.key}] {incident.reference}: estimated impact "
+        f"{amount:,.2f} crossed {threshold.amount:,.0f} ({threshold.audience})"
+    )
+    body = (
+        f"{incident.reference} {incident.title}\n"
+        f"Severity: {incident.severity}\nStatus: {incident.get_status_display()}\n"
+        f"Estimated financial impact: {amount:,.2f}\n"
+        f"Threshold: {threshold.amount:,.0f}, notify {threshold.audience}.\n"
+    )
+    topic = f"incidents.incident:{incident.pk}"
+    recipients = []
+    # A drill rehearses the process but must not tell a CFO or a board about money that
+    # was never lost: the crossing is recorded, nobody is notified.
+    people = [] if incident.is_drill else list(threshold.notify_users.all())
+    addresses = [] if incident.is_drill else threshold.email_list
+    for person in people:
+        notify_user(
+            user=person,
+            subject=subject,
+            body=body,
+            topic=topic,
+            dedupe_key=f"threshold:{incident.pk}:{threshold.pk}:user:{person.pk}",
+        )
+        recipients.append(person.get_username())
+    for address in addresses:
+        notify_email(
+            address=address,
+            subject=subject,
+            body=body,
+            topic=topic,
+            dedupe_key=f"threshold:{incident.pk}:{threshold.pk}:email:{address}",
+        )
+        recipients.append(address)
+    if incident.is_drill:
+        outcome = f"would notify {threshold.audience} (drill: nobody notified)"
+    else:
+        outcome = f"notified {threshold.audience}" + (
+            f" ({', '.join(recipients)})" if recipients else " (nobody configured)"
+        )
+    timeline_add(
+        incident=incident,
+        kind=TimelineEntry.Kind.THRESHOLD,
+        text=f"Estimated impact {amount:,.2f} crossed {threshold.amount:,.0f}: {outcome}",
+        author=user,
+        occurred_at=now,
+        data={
+            "threshold": str(threshold.amount),
+            "audience": threshold.audience,
+            "recipients": recipients,
+        },
+    )
 
 
 # --- affected services ---------------------------------------------------------------------

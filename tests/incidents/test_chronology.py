@@ -188,3 +188,24 @@ def test_check_chronology_accepts_gaps_and_equal_times():
     services.check_chronology(
         {"detected_at": T0, "declared_at": T0, "resolved_at": T0 + timedelta(hours=1)}
     )
+
+
+def test_stamped_times_cannot_be_removed_while_their_state_holds(declare, people):
+    incident = declare()
+    services.incident_set_status(
+        incident=incident, status="monitoring", user=people.manager, now=at(5)
+    )
+    for field in ("acknowledged_at", "mitigated_at"):
+        with pytest.raises(RuleError) as refused:
+            services.incident_update(
+                incident=incident, user=people.manager, data={field: None}, now=at(6)
+            )
+        assert refused.value.field == field
+    incident.refresh_from_db()
+    assert incident.acknowledged_at == at(5) and incident.mitigated_at == at(5)
+    # Corrected, yes.
+    services.incident_update(
+        incident=incident, user=people.manager, data={"acknowledged_at": at(2)}, now=at(6)
+    )
+    incident.refresh_from_db()
+    assert incident.acknowledged_at == at(2)

@@ -108,6 +108,30 @@ def test_a_drill_records_the_crossing_but_notifies_nobody(declare, people, thres
     assert all("drill: nobody notified" in text for text in texts)
 
 
+def test_a_drill_that_turns_out_real_notifies_the_crossings_it_recorded(
+    declare, people, thresholds
+):
+    incident = declare("Processor down (game day?)", is_drill=True)
+    set_impact(incident, people.responder, 5, financial_impact="50000")
+    assert Delivery.objects.count() == 0
+
+    set_impact(incident, people.manager, 6, is_drill=False)
+
+    assert ThresholdCrossing.objects.filter(incident=incident).count() == 2
+    assert sorted(Delivery.objects.values_list("target", flat=True)) == [
+        "finance@example.com",
+        "mia@example.com",
+    ]
+    notified = incident.timeline.filter(
+        kind=TimelineEntry.Kind.THRESHOLD, text__contains="notified CFO"
+    )
+    assert notified.count() == 1
+    # Flipping it back and forth again tells nobody twice.
+    set_impact(incident, people.manager, 7, is_drill=True)
+    set_impact(incident, people.manager, 8, is_drill=False)
+    assert Delivery.objects.count() == 2
+
+
 def test_crossings_are_per_incident(declare, people, thresholds):
     first, second = declare("First"), declare("Second")
     set_impact(first, people.responder, 5, financial_impact="5000")
