@@ -47,6 +47,7 @@ from .forms import (
 )
 from .markdown import render_markdown
 from .models import (
+    TIMESTAMP_ORDER,
     ChecklistItem,
     Incident,
     IncidentService,
@@ -298,15 +299,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
             "Lifecycle times",
             {
                 "classes": ["collapse"],
-                "fields": [
-                    "impact_started_at",
-                    "detected_at",
-                    "declared_at",
-                    "acknowledged_at",
-                    "mitigated_at",
-                    "resolved_at",
-                    "closed_at",
-                ],
+                "fields": list(TIMESTAMP_ORDER),
                 "description": "Corrections must keep the order impact started ≤ detected ≤ "
                 "declared ≤ acknowledged ≤ mitigated ≤ resolved ≤ closed.",
             },

@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from incidents import services
-from incidents.models import ChecklistItem, Incident, IncidentService, RoleAssignment, TimelineEntry
+from incidents.models import Incident
 from ircore.errors import RuleError
 from ircore.models import Profile
+
+from .test_api import counts
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 LIST = "/api/v1/incidents/"
@@ -28,21 +30,6 @@ HUGE_DIGITS = "1" * 5000  # past Python's 4,300-digit limit for int("...")
 
 def url(incident: Incident, *rest: str) -> str:
     return f"{LIST}{incident.reference}/" + "".join(f"{part}/" for part in rest)
-
-
-def counts() -> dict[str, int]:
-    """Rows a refused request must leave as they were."""
-    return {
-        model.__name__: model.objects.count()
-        for model in (
-            Incident,
-            TimelineEntry,
-            ChecklistItem,
-            IncidentService,
-            RoleAssignment,
-            Incident.history.model,
-        )
-    }
 
 
 def refused(response, status: int, field: str) -> str:
