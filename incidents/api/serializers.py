@@ -352,6 +352,9 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
 
 class IncidentListSerializer(serializers.ModelSerializer):
+    # Fields on models the viewer may not see are left out for them, as in the admin.
+    GATED = {"incident_commander": "incidents.view_roleassignment"}
+
     url = serializers.HyperlinkedIdentityField(
         view_name="incident-detail", lookup_field="reference"
     )
@@ -386,12 +389,25 @@ class IncidentListSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        # Only a signed-in viewer is gated: anonymous requests never reach a detail (401), and
+        # the schema generator, which has no user, must describe every field.
+        if user is not None and user.is_authenticated:
+            for name, perm in self.GATED.items():
+                if not user.has_perm(perm):
+                    fields.pop(name, None)
+        return fields
+
 
 class IncidentDetailSerializer(IncidentListSerializer):
     """Everything a responder's page shows. Sections on models the viewer may not see (roles,
     checklist) are left out for them, as the admin would."""
 
     GATED = {
+        **IncidentListSerializer.GATED,
         "roles": "incidents.view_roleassignment",
         "role_history": "incidents.view_roleassignment",
         "missing_roles": "incidents.view_roleassignment",
@@ -439,18 +455,6 @@ class IncidentDetailSerializer(IncidentListSerializer):
             "timeline_url",
         ]
         read_only_fields = fields
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        # Only a signed-in viewer is gated: anonymous requests never reach a detail (401), and
-        # the schema generator, which has no user, must describe every field.
-        if user is not None and user.is_authenticated:
-            for name, perm in self.GATED.items():
-                if not user.has_perm(perm):
-                    fields.pop(name, None)
-        return fields
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_moves(self, incident: Incident) -> list[str]:

@@ -40,3 +40,17 @@ def test_support_does_not_see_roles_checklist_or_runbooks(
 
     seen = page_for(client, leader, incident)
     assert "SECRET-42" in seen and "Cora" in seen and "ir-checklist-count" in seen
+
+
+def test_api_list_leaves_out_the_ic_for_support(declare, people, make_user, client):
+    incident = declare()
+    services.role_assign(
+        incident=incident, role="ic", user=people.certified, by=people.manager, now=at(1)
+    )
+    client.force_login(make_user("sue", roles.SUPPORT))
+    row = client.get("/api/v1/incidents/").json()["results"][0]
+    assert row["reference"] == incident.reference and "incident_commander" not in row
+
+    client.force_login(people.responder)
+    row = client.get("/api/v1/incidents/").json()["results"][0]
+    assert row["incident_commander"] == "cora"
