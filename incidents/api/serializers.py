@@ -141,6 +141,19 @@ class StrictSerializerSchema(OpenApiSerializerExtension):
 # --- write serializers ---------------------------------------------------------------------
 
 
+def incident_type_field(**kwargs) -> KeyRelatedField:
+    """The optional incident type, written by its key."""
+    return KeyRelatedField(
+        noun="incident type",
+        slug_field="key",
+        queryset=IncidentType.objects.all(),
+        source="incident_type",
+        required=False,
+        allow_null=True,
+        **kwargs,
+    )
+
+
 class IncidentDeclareSerializer(StrictSerializer):
     """Declare an incident: severity and type by key, services by slug."""
 
@@ -150,15 +163,7 @@ class IncidentDeclareSerializer(StrictSerializer):
         queryset=Service.objects.all(), noun="service", required=False, default=list
     )
     summary = serializers.CharField(required=False, allow_blank=True, default="")
-    type = KeyRelatedField(
-        noun="incident type",
-        slug_field="key",
-        queryset=IncidentType.objects.all(),
-        source="incident_type",
-        required=False,
-        allow_null=True,
-        default=None,
-    )
+    type = incident_type_field(default=None)
     drill = serializers.BooleanField(source="is_drill", required=False, default=False)
     detected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     impact_started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -178,14 +183,7 @@ class IncidentUpdateSerializer(StrictSerializer):
 
     title = serializers.CharField(max_length=200, required=False)
     summary = serializers.CharField(allow_blank=True, required=False)
-    type = KeyRelatedField(
-        noun="incident type",
-        slug_field="key",
-        queryset=IncidentType.objects.all(),
-        source="incident_type",
-        required=False,
-        allow_null=True,
-    )
+    type = incident_type_field()
     drill = serializers.BooleanField(source="is_drill", required=False)
     channel_name = serializers.CharField(max_length=80, allow_blank=True, required=False)
     impact_started_at = serializers.DateTimeField(required=False, allow_null=True)

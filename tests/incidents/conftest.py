@@ -40,12 +40,6 @@ CHECKLISTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Six people per test: the production hasher would make set-up dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def severities(db):
     made = {}

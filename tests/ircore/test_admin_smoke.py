@@ -33,12 +33,6 @@ POLICY = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
 REGISTERED = sorted(admin.site._registry, key=lambda m: m._meta.label_lower)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every test creates users; the production hasher's deliberate slowness buys nothing here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def url(model, view, *args):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 

@@ -24,8 +24,6 @@ def var_dir(settings, tmp_path):
     """The admin password file goes to a VAR_DIR of the test's own, never the real var/."""
     settings.VAR_DIR = tmp_path
     settings.SITE_URL = "http://127.0.0.1:8123"
-    # Cheap hashing: bootstrap sets seven passwords per run; the login path is the same.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return tmp_path
 
 

@@ -12,12 +12,6 @@ from tests.ircore.test_admin_smoke import POLICY, form_data, url
 CAST = ("manager", "responder", "support", "leader", "outsider")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every test creates users; the production hasher's deliberate slowness buys nothing here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(cast):
     policy.import_policy(policy.load_policy_file(POLICY))

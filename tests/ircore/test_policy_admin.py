@@ -16,17 +16,13 @@ from django.urls import reverse
 from incidents.models import Incident
 from ircore import policy
 from ircore.admin import POLICY_UPLOAD_MAX_BYTES
-from ircore.models import ChecklistTemplateItem, FinancialThreshold, IncidentType, Severity
+from ircore.models import IncidentType, Severity
 from tests.ircore.test_admin_smoke import POLICY
+from tests.ircore.test_policy import state
 
 EXPORT = reverse("admin:ircore_severity_policy_export")
 IMPORT = reverse("admin:ircore_severity_policy_import")
 CHANGELIST = reverse("admin:ircore_severity_changelist")
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -49,17 +45,6 @@ def edited():
         t for t in document["incident_types"] if t["key"] != "integration-failure"
     ]
     return document
-
-
-def state():
-    """Everything an import could touch: the exported policy and the history row counts."""
-    return (
-        policy.export_policy(),
-        Severity.history.count(),
-        ChecklistTemplateItem.history.count(),
-        IncidentType.history.count(),
-        FinancialThreshold.history.count(),
-    )
 
 
 def upload(content: bytes | str, name: str = "policy.yaml") -> SimpleUploadedFile:
