@@ -31,6 +31,10 @@ class IncidentsConfig(AppConfig):
         LEADERSHIP: dict.fromkeys((*WORK_MODELS, "runbook", "thresholdcrossing"), "view"),
     }
 
+    def ready(self) -> None:
+        # Declares the incident verbs (ircore.verbs) before any admin or API reads them.
+        from . import permissions  # noqa: F401
+
     def load_demo(self, **context) -> dict[str, int]:
         from .demo import load_demo
 
