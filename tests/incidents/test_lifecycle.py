@@ -11,7 +11,7 @@ from django.db import connection, connections, transaction
 from django.forms.models import model_to_dict
 
 from incidents import services
-from incidents.models import Incident, ReferenceCounter, TimelineEntry
+from incidents.models import TIMESTAMP_ORDER, Incident, ReferenceCounter, TimelineEntry
 from incidents.services import TRANSITIONS
 from ircore.errors import ConflictError, RuleError
 from ircore.models import Severity
@@ -44,7 +44,7 @@ def bring_to(incident, state, user):
 
 
 def times(incident):
-    return {f: getattr(incident, f) for f in services.TIMESTAMP_ORDER}
+    return {f: getattr(incident, f) for f in TIMESTAMP_ORDER}
 
 
 def test_the_machine_has_the_documented_shape():

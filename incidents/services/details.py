@@ -1,0 +1,220 @@
+"""Details and corrections: title, summary, type, impact figures, lifecycle times."""
+
+import copy
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+
+from ircore.errors import RuleError
+from ircore.models import IncidentType
+
+from ..models import (
+    TIMESTAMP_ORDER,
+    Incident,
+    TimelineEntry,
+)
+from ._base import (
+    AMOUNT_LIMIT,
+    COUNT_LIMITS,
+    EDITABLE_FIELDS,
+    IMPACT_FIELDS,
+    Status,
+    _aware,
+    _for_history,
+    _locked,
+    _name,
+    _now,
+    _refresh_caller,
+    _text,
+    _times,
+    check_chronology,
+)
+from .declaration import _regulatory_due
+from .thresholds import _announce_crossing, _cross_thresholds
+from .timeline import timeline_add
+
+
+def _parse_amount(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise RuleError(f"'{value}' is not an amount.", field="financial_impact") from None
+    # NaN first: comparing it with anything raises instead of answering.
+    if not amount.is_finite():
+        raise RuleError(f"'{value}' is not an amount.", field="financial_impact")
+    if amount < 0:
+        raise RuleError("The amount cannot be negative.", field="financial_impact")
+    if amount >= AMOUNT_LIMIT:
+        raise RuleError(f"The amount must be below {AMOUNT_LIMIT:,.0f}.", field="financial_impact")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _parse_count(field: str, value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    limit = COUNT_LIMITS[field]
+    too_big = RuleError(f"At most {limit:,}.", field=field)
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    # ASCII digits only: int() would also read '１２', and raises on over 4,300 digits.
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        if len(value.strip()) > len(str(limit)):
+            raise too_big
+        number = int(value.strip())
+    else:
+        raise RuleError(f"'{value}' is not a whole number.", field=field)
+    if number < 0:
+        raise RuleError("Cannot be negative.", field=field)
+    if number > limit:
+        raise too_big
+    return number
+
+
+def _apply_update(
+    incident: Incident, data: Mapping[str, Any], now: datetime
+) -> dict[str, tuple[Any, Any]]:
+    """Parse ``data`` onto ``incident`` (in memory) and check every rule; returns what changed
+    as {field: (old, new)}. Raises ``RuleError`` naming the field on the first refusal."""
+    allowed = set(EDITABLE_FIELDS) | set(TIMESTAMP_ORDER) | set(IMPACT_FIELDS)
+    for field in data:
+        if field in ("status", "severity"):
+            raise RuleError(f"Change {field} with its own action, not by editing.", field=field)
+        if field not in allowed:
+            raise RuleError("This field cannot be changed.", field=field)
+    changes: dict[str, tuple[Any, Any]] = {}
+    for field, value in data.items():
+        if field in IMPACT_FIELDS:
+            value = (
+                _parse_amount(value) if field == "financial_impact" else _parse_count(field, value)
+            )
+        elif field in ("title", "summary", "channel_name"):
+            value = _text(field, value, required=field == "title")
+        elif field == "incident_type":
+            if value is not None and not isinstance(value, IncidentType):
+                raise RuleError("Choose an incident type.", field=field)
+        elif field == "is_drill":
+            if not isinstance(value, bool):
+                raise RuleError("Say true or false.", field=field)
+        elif field in TIMESTAMP_ORDER:
+            value = _aware(field, value)
+            if field == "declared_at" and value is None:
+                raise RuleError("The declaration time cannot be removed.", field=field)
+            if value is not None and value > now:
+                raise RuleError("A time cannot be in the future.", field=field)
+        old = getattr(incident, field)
+        if old != value:
+            changes[field] = (old, value)
+            setattr(incident, field, value)
+    if not changes:
+        return changes
+    check_chronology(_times(incident), blame=[f for f in changes if f in TIMESTAMP_ORDER])
+    status = incident.status
+    # Times the lifecycle stamped stay while the state that stamped them holds (MTTA and
+    # MTTR are built on them); they can be corrected, not removed.
+    if incident.acknowledged_at is None and status != Status.DECLARED:
+        raise RuleError(
+            f"An incident that is {status} keeps its acknowledgement time.",
+            field="acknowledged_at",
+        )
+    mitigated_states = (Status.MONITORING, Status.RESOLVED, Status.CLOSED)
+    if incident.mitigated_at is None and status in mitigated_states:
+        raise RuleError(
+            f"An incident that is {status} keeps its mitigation time.", field="mitigated_at"
+        )
+    if incident.resolved_at is not None and status not in Incident.CLOSED_STATES:
+        raise RuleError(
+            "Resolve the incident with the status action, not by setting the time.",
+            field="resolved_at",
+        )
+    if status == Status.RESOLVED and incident.resolved_at is None:
+        raise RuleError("A resolved incident keeps its resolution time.", field="resolved_at")
+    if incident.closed_at is not None and status != Status.CLOSED:
+        raise RuleError("Close the incident with the status action.", field="closed_at")
+    if status == Status.CLOSED and incident.closed_at is None:
+        raise RuleError("A closed incident keeps its closing time.", field="closed_at")
+    return changes
+
+
+def check_incident_update(
+    *, incident: Incident, data: Mapping[str, Any], now: datetime | None = None
+) -> None:
+    """Would ``incident_update`` accept ``data``? Raises its ``RuleError`` if not; changes
+    nothing. Forms call it to show a refusal on the field before saving."""
+    _apply_update(copy.copy(incident), data, _now(now))
+
+
+def incident_update(
+    *,
+    incident: Incident,
+    user: Any,
+    data: Mapping[str, Any],
+    now: datetime | None = None,
+) -> Incident:
+    """Change details, correct lifecycle times, or record impact figures.
+
+    Status, severity and roles have their own verbs and are refused here. Time corrections
+    keep the chronological order. Impact changes may cross financial thresholds, whose
+    audiences are notified once each; a drill that turns out real tells them then.
+    """
+    now = _now(now)
+    with transaction.atomic():
+        locked = _locked(incident)
+        changes = _apply_update(locked, data, now)
+        if not changes:
+            return _refresh_caller(incident, locked)
+        if changes.keys() & {"incident_type", "detected_at", "declared_at"}:
+            locked.regulatory_due_at = _regulatory_due(
+                locked.incident_type, locked.detected_at, locked.declared_at
+            )
+        _for_history(locked, user, "details updated")
+        locked.save()
+
+        details = {f: v for f, v in changes.items() if f not in IMPACT_FIELDS}
+        impact = {f: v for f, v in changes.items() if f in IMPACT_FIELDS}
+        if details:
+            timeline_add(
+                incident=locked,
+                kind=TimelineEntry.Kind.FIELD,
+                text=f"{_name(user)} changed "
+                + "; ".join(
+                    f"{f.replace('_', ' ')}: {_show(old)} → {_show(new)}"
+                    for f, (old, new) in details.items()
+                ),
+                author=user,
+                occurred_at=now,
+                data={f: [_show(o), _show(n)] for f, (o, n) in details.items()},
+            )
+        if impact:
+            timeline_add(
+                incident=locked,
+                kind=TimelineEntry.Kind.IMPACT,
+                text=f"{_name(user)} updated impact: "
+                + "; ".join(
+                    f"{f.replace('_', ' ')} {_show(new)}" for f, (_old, new) in impact.items()
+                ),
+                author=user,
+                occurred_at=now,
+                data={f: [_show(o), _show(n)] for f, (o, n) in impact.items()},
+            )
+        if changes.get("is_drill") == (True, False):
+            # Crossings recorded while it was a drill told nobody; now they must.
+            for crossing in locked.threshold_crossings.select_related("threshold").order_by(
+                "threshold__amount"
+            ):
+                _announce_crossing(locked, crossing.threshold, crossing.amount, user, now)
+        if "financial_impact" in impact:
+            _cross_thresholds(locked, user, now)
+    return _refresh_caller(incident, locked)
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value)

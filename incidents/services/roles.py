@@ -1,0 +1,148 @@
+"""Roles: assign (with the IC certification rule) and relieve."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ircore.errors import ConflictError, RuleError
+from ircore.models import Profile
+
+from ..models import (
+    Incident,
+    RoleAssignment,
+    TimelineEntry,
+)
+from ._base import Status, _for_history, _locked, _name, _now, _plain
+from .timeline import timeline_add
+
+
+def _ic_certified(person: Any, on) -> bool:
+    profile = Profile.objects.filter(user=person).first()
+    return bool(profile and profile.ic_certified(on))
+
+
+def role_assign(
+    *,
+    incident: Incident,
+    role: str,
+    user: Any,
+    by: Any,
+    override_reason: str = "",
+    now: datetime | None = None,
+) -> RoleAssignment:
+    """Give ``user`` a role; for single-holder roles this is a hand-over that relieves the
+    current holder (whose row keeps when they held it).
+
+    Only IC-certified people (certification present and unexpired) may be made Incident
+    Commander, unless someone with ``override_ic_certification`` gives a reason.
+    """
+    now = _now(now)
+    Role = RoleAssignment.Role
+    if role not in Role.values:
+        raise RuleError(
+            f"'{role}' is not a role; use one of {', '.join(Role.values)}.", field="role"
+        )
+    if user is None:
+        raise RuleError("Choose a person.", field="user")
+    if not user.is_active:
+        raise RuleError(f"{_name(user)} is not an active user.", field="user")
+    override_reason = _plain("override_reason", override_reason).strip()
+    limit = RoleAssignment._meta.get_field("override_reason").max_length
+    if len(override_reason) > limit:
+        raise RuleError(
+            f"At most {limit} characters (this is {len(override_reason)}).",
+            field="override_reason",
+        )
+    with transaction.atomic():
+        locked = _locked(incident)
+        if locked.status == Status.CLOSED:
+            raise ConflictError(f"{locked.reference} is closed.", field="status")
+        if role == Role.INCIDENT_COMMANDER and not _ic_certified(user, timezone.localdate(now)):
+            if not override_reason:
+                raise RuleError(
+                    f"{_name(user)} has no valid incident commander certification "
+                    "(missing or expired); an incident manager may override with a reason.",
+                    field="user",
+                )
+            if by is None or not by.has_perm("incidents.override_ic_certification"):
+                raise RuleError(
+                    "Only incident managers may make an uncertified person IC.",
+                    field="override_reason",
+                )
+        else:
+            # Certified, or a role without certification: nothing was overridden, and the
+            # record must not say it was.
+            override_reason = ""
+        current = list(
+            RoleAssignment.objects.select_for_update(of=("self",))
+            .filter(incident=locked, role=role, relieved_at__isnull=True)
+            .select_related("user")
+        )
+        if any(a.user_id == user.pk for a in current):
+            raise ConflictError(
+                f"{_name(user)} is already {Role(role).label} on {locked.reference}.",
+                field="user",
+            )
+        previous = None
+        if role in RoleAssignment.SINGLE_HOLDER_ROLES and current:
+            previous = current[0]
+            previous.relieved_at = now
+            _for_history(previous, by, "handed over")
+            previous.save(update_fields=["relieved_at"])
+        assignment = RoleAssignment(
+            incident=locked,
+            role=role,
+            user=user,
+            assigned_at=now,
+            assigned_by=by if getattr(by, "pk", None) else None,
+            override_reason=override_reason,
+        )
+        _for_history(assignment, by)
+        assignment.save()
+        label = Role(role).label
+        if previous is not None:
+            text = f"{_name(user)} took over as {label} from {_name(previous.user)}"
+        else:
+            text = f"{_name(user)} is now {label}"
+        if by is not None and getattr(by, "pk", None) != user.pk:
+            text += f" (assigned by {_name(by)})"
+        if override_reason:
+            text += f"; certification overridden: {override_reason}"
+        timeline_add(
+            incident=locked,
+            kind=TimelineEntry.Kind.ROLE,
+            text=text,
+            author=by,
+            occurred_at=now,
+            data={
+                "role": role,
+                "user": user.get_username(),
+                "previous": previous.user.get_username() if previous else None,
+                "override_reason": override_reason,
+            },
+        )
+    return assignment
+
+
+def role_relieve(*, assignment: RoleAssignment, by: Any, now: datetime | None = None) -> None:
+    """End someone's hold on a role without naming a successor."""
+    now = _now(now)
+    with transaction.atomic():
+        locked_incident = _locked(assignment.incident)
+        row = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if row.relieved_at is not None:
+            raise ConflictError(f"{_name(row.user)} no longer holds this role.", field="user")
+        row.relieved_at = now
+        _for_history(row, by, "relieved")
+        row.save(update_fields=["relieved_at"])
+        timeline_add(
+            incident=locked_incident,
+            kind=TimelineEntry.Kind.ROLE,
+            text=f"{_name(row.user)} stepped down as {row.get_role_display()}",
+            author=by,
+            occurred_at=now,
+            data={"role": row.role, "user": row.user.get_username(), "relieved": True},
+        )
+    assignment.relieved_at = now
