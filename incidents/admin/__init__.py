@@ -1,0 +1,11 @@
+"""The incident admin: the primary UI for running a response.
+
+Pages read through ``incidents.selectors`` and change things only through
+``incidents.services``: the edit form's save calls ``incident_update``, the inlines call
+``affected_service_set/remove`` and ``checklist_tick``, and every button and list action
+(acknowledge, move status, change severity, assign a role, tick, note, security checkpoint)
+calls its verb and reports the outcome with ``message_user``. A refused rule comes back as a
+form error or an error message, never a 500, and a refused save writes nothing.
+"""
+
+from . import incident, records  # noqa: F401  (registers the admins)

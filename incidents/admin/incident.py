@@ -1,0 +1,390 @@
+"""The incident admin: the change list and the incident page."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from ircore.errors import RuleError
+
+from .. import services
+from ..forms import (
+    CHECKPOINT_LABELS,
+    IncidentAdminForm,
+    NoteForm,
+    severity_badge,
+)
+from ..markdown import render_markdown
+from ..models import (
+    TIMESTAMP_ORDER,
+    ChecklistItem,
+    Incident,
+    IncidentService,
+    RoleAssignment,
+)
+from ..selectors import checklist_progress, incident_list, missing_roles, runbooks_for
+from .bulk import IncidentBulkActions
+from .buttons import IncidentButtonViews
+from .display import age_text, regulatory_state
+from .filters import OpenStateFilter
+from .inlines import (
+    AffectedServiceInline,
+    ChecklistInline,
+    RoleInline,
+    TimelineInline,
+    _no_policy_editing_from_here,
+)
+
+
+@admin.register(Incident)
+class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin):
+    form = IncidentAdminForm
+    list_display = ["reference", "title", "severity_col", "status", "ic", "age", "services_col"]
+    list_display_links = ["reference", "title"]
+    list_filter = [
+        OpenStateFilter,
+        "severity",
+        "status",
+        "incident_type",
+        ("affected__service", admin.RelatedFieldListFilter),
+        ("affected__service__team", admin.RelatedFieldListFilter),
+        "is_drill",
+        # A list filter rather than date_hierarchy, whose year links cost a scan of the table
+        # on every page view.
+        ("declared_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["reference", "title"]
+    list_select_related = ["severity", "incident_type"]
+    # No COUNT(*) over the whole table on every page view.
+    show_full_result_count = False
+    readonly_fields = [
+        "reference",
+        "severity_col",
+        "status",
+        "regulatory_due_at",
+        "regulator_notified_at",
+        "evidence_preserved_at",
+        "credentials_rotated_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (
+            "Details",
+            {
+                "fields": [
+                    "title",
+                    ("severity_col", "status"),
+                    "summary",
+                    "incident_type",
+                    "is_drill",
+                    "channel_name",
+                ],
+                "description": "Severity and status change only with the buttons above.",
+            },
+        ),
+        (
+            "Lifecycle times",
+            {
+                "classes": ["collapse"],
+                "fields": list(TIMESTAMP_ORDER),
+                "description": "Corrections must keep the order impact started ≤ detected ≤ "
+                "declared ≤ acknowledged ≤ mitigated ≤ resolved ≤ closed.",
+            },
+        ),
+        (
+            "Impact",
+            {
+                "fields": [
+                    "customers_affected",
+                    "transactions_delayed",
+                    "transactions_failed",
+                    "financial_impact",
+                ]
+            },
+        ),
+        (
+            "Security and privacy",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "regulatory_due_at",
+                    "regulator_notified_at",
+                    "evidence_preserved_at",
+                    "credentials_rotated_at",
+                ],
+            },
+        ),
+        (
+            "Record",
+            {
+                "classes": ["collapse"],
+                "fields": ["reference", "created_by", "created_at", "updated_at"],
+            },
+        ),
+    ]
+    inlines = [AffectedServiceInline, RoleInline, ChecklistInline, TimelineInline]
+    actions = [
+        "acknowledge_selected",
+        "move_status_selected",
+        "change_severity_selected",
+        "assign_role_selected",
+        "add_note_selected",
+        "mark_checkpoint_selected",
+    ]
+
+    # --- list ----------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return incident_list()
+
+    def get_ordering(self, request):
+        return ["-open_rank", "-declared_at", "-id"]
+
+    def get_list_display(self, request):
+        # Who runs an incident is for those who may read role assignments (not Support).
+        if request.user.has_perm("incidents.view_roleassignment"):
+            return self.list_display
+        return [column for column in self.list_display if column != "ic"]
+
+    @admin.display(description="severity", ordering="severity__rank")
+    def severity_col(self, obj: Incident) -> str:
+        return severity_badge(obj.severity)
+
+    @admin.display(description="IC", ordering="ic_username")
+    def ic(self, obj: Incident) -> str:
+        # incident_list()'s annotation: no query per row.
+        return obj.ic_username or "—"
+
+    @admin.display(description="age", ordering="declared_at")
+    def age(self, obj: Incident) -> str:
+        return age_text(obj, timezone.now())
+
+    @admin.display(description="services")
+    def services_col(self, obj: Incident) -> str:
+        # Reads the prefetched ``affected`` rows: no query per row.
+        return ", ".join(row.service.name for row in obj.affected.all()) or "—"
+
+    # --- the incident page -----------------------------------------------------------------
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+
+        def incident_path(suffix: str, view, name: str):
+            return path(f"<path:object_id>/{suffix}/", wrap(view), name=f"{prefix}_{name}")
+
+        # Ahead of the stock URLs, whose "<path:object_id>/" would swallow these.
+        return [
+            path("declare/", wrap(self.declare_view), name=f"{prefix}_declare"),
+            incident_path("acknowledge", self.acknowledge_view, "acknowledge"),
+            incident_path("status", self.status_view, "status"),
+            incident_path("severity", self.severity_view, "severity"),
+            incident_path("role", self.role_view, "role"),
+            incident_path("checklist", self.checklist_view, "checklist"),
+            incident_path("note", self.note_view, "note"),
+            incident_path("security", self.security_view, "security"),
+            *super().get_urls(),
+        ]
+
+    def _url(self, name: str, *args: Any) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}",
+            args=args,
+            current_app=self.admin_site.name,
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Incidents begin with a declaration (reference, checklist, timeline, page), which
+        # only the declare form does.
+        return HttpResponseRedirect(self._url("declare"))
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # The history tab is for reading: a revert would save an old version past the
+        # services (and their rules and timeline), so it is refused, not only hidden.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would take the timeline and roles with it: a mistaken declaration is
+        # resolved and closed (or marked a drill), and stays on the record.
+        return False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        _no_policy_editing_from_here(field)
+        return field
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context.update(self._essentials(request, obj))
+        # "Save and add another" would lead to the declare form; declaring is its own step.
+        context["show_save_and_add_another"] = False
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _essentials(self, request: HttpRequest, incident: Incident) -> dict[str, Any]:
+        """What a responder needs first: the state of the incident and what to do next."""
+        now = timezone.now()
+        done, total = checklist_progress(incident)
+        current = list(
+            RoleAssignment.objects.filter(incident=incident, relieved_at__isnull=True)
+            .select_related("user")
+            .order_by("role", "-assigned_at")
+        )
+        ic = next((a for a in current if a.role == RoleAssignment.Role.INCIDENT_COMMANDER), None)
+        # The IC has its own line; other required roles nobody holds are called out.
+        lacking = [
+            {"role": role, "label": RoleAssignment.Role(role).label}
+            for role in missing_roles(incident, current)
+            if role != RoleAssignment.Role.INCIDENT_COMMANDER
+        ]
+        can_change = self.has_change_permission(request, incident)
+        pk = incident.pk
+        checkpoints = []
+        if incident.security_tracked:
+            for key, label in CHECKPOINT_LABELS.items():
+                checkpoints.append(
+                    {
+                        "key": key,
+                        "label": label,
+                        "at": getattr(incident, services.SECURITY_CHECKPOINTS[key]),
+                        "url": f"{self._url('security', pk)}?checkpoint={key}",
+                    }
+                )
+        user = request.user
+        # Show only what the viewer may read elsewhere (as the API detail does): Support sees
+        # the incident, not who runs it, its checklist or the runbooks.
+        sees_roles = user.has_perm("incidents.view_roleassignment")
+        sees_checklist = user.has_perm("incidents.view_checklistitem")
+        sees_runbooks = user.has_perm("incidents.view_runbook")
+        return {
+            "ir": {
+                "sees_roles": sees_roles,
+                "sees_checklist": sees_checklist,
+                "severity_badge": severity_badge(incident.severity),
+                "age": age_text(incident, now),
+                "ic": ic if sees_roles else None,
+                "missing_roles": lacking if sees_roles else [],
+                "checklist_done": done,
+                "checklist_total": total,
+                "checklist_percent": round(100 * done / total) if total else 0,
+                "regulatory": regulatory_state(incident, now),
+                "checkpoints": checkpoints,
+                "moves": [
+                    {
+                        "status": status,
+                        "label": Incident.Status(status).label,
+                        "url": f"{self._url('status', pk)}?status={status}",
+                    }
+                    for status in services.allowed_moves(incident)
+                ],
+                "runbooks": [(rb, render_markdown(rb.body)) for rb in runbooks_for(incident)]
+                if sees_runbooks
+                else [],
+                "can_change": can_change,
+                "can_assign": can_change and user.has_perm("incidents.add_roleassignment"),
+                "can_tick": can_change and user.has_perm("incidents.change_checklistitem"),
+                "can_note": can_change and user.has_perm("incidents.add_timelineentry"),
+                "note_form": NoteForm(auto_id="note_%s"),
+                "urls": {
+                    name: self._url(name, pk)
+                    for name in (
+                        "acknowledge",
+                        "status",
+                        "severity",
+                        "role",
+                        "checklist",
+                        "note",
+                        "security",
+                    )
+                },
+            }
+        }
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except RuleError as error:
+            # The form's checks passed but a service refused while saving (someone changed
+            # the incident in between). The whole save is one transaction, so nothing stuck.
+            self.message_user(request, f"Nothing was saved: {error.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        if not change:  # add_view redirects to the declare form; this is never reached
+            raise PermissionDenied
+        data = form.service_data()
+        if data:
+            services.incident_update(incident=obj, user=request.user, data=data)
+
+    def save_formset(self, request, form, formset, change):
+        incident = form.instance
+        # What construct_change_message() reads from a saved formset.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if formset.model is IncidentService:
+            self._save_affected(request.user, incident, formset)
+        elif formset.model is ChecklistItem:
+            self._save_checklist(request, formset)
+        # Roles and the timeline are read-only rows: they change through their actions.
+
+    def _save_affected(self, user, incident: Incident, formset) -> None:
+        originals = {
+            row.pk: row
+            for row in IncidentService.objects.filter(incident=incident).select_related("service")
+        }
+        deleted = formset.deleted_forms
+        to_set = []
+        # Removals first, so a row whose service was swapped with another row's cannot
+        # delete what the other row just set.
+        for row_form in formset.forms:
+            pk = row_form.instance.pk
+            original = originals.get(pk)
+            if row_form in deleted:
+                if original is not None:
+                    services.affected_service_remove(
+                        incident=incident, service=original.service, user=user
+                    )
+                    formset.deleted_objects.append(original)
+                continue
+            if not row_form.has_changed():
+                continue
+            service = row_form.cleaned_data["service"]
+            if original is not None and original.service_id != service.pk:
+                services.affected_service_remove(
+                    incident=incident, service=original.service, user=user
+                )
+            to_set.append((row_form, original, service))
+        for row_form, original, service in to_set:
+            row = services.affected_service_set(
+                incident=incident,
+                service=service,
+                status=row_form.cleaned_data["status"],
+                user=user,
+            )
+            if original is None:
+                formset.new_objects.append(row)
+            else:
+                formset.changed_objects.append((row, row_form.changed_data))
+
+    def _save_checklist(self, request, formset) -> None:
+        for row_form in formset.forms:
+            if "done" not in row_form.changed_data:  # unchanged from what this person saw
+                continue
+            item, wanted = row_form.instance, row_form.cleaned_data["done"]
+            if item.done == wanted:
+                # Someone else got there first (the row was read fresh for this save).
+                who = item.done_by.get_username() if item.done_by else "someone"
+                state = f"ticked by {who}" if wanted else "unticked"
+                self.message_user(request, f"“{item.text}” was already {state}.", messages.INFO)
+                continue
+            item = services.checklist_tick(item=item, user=request.user, done=wanted)
+            formset.changed_objects.append((item, ["done"]))
