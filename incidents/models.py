@@ -5,6 +5,9 @@ State changes go through ``incidents.services``; nothing here writes the timelin
 or sends events by itself.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -25,9 +28,44 @@ TIMESTAMP_ORDER = (
 )
 
 
+@dataclass(frozen=True)
+class ChecklistProgress:
+    """Done of total; with no items there is no progress to speak of (``percent`` is None),
+    neither 0% nor 100%."""
+
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.done / self.total) if self.total else None
+
+
+@dataclass(frozen=True)
+class RegulatoryClock:
+    """The regulator's notification clock of one incident at one instant.
+
+    ``level``: "due" (running), "overdue", "met" (notified in time) or "late" (notified after
+    the deadline). ``seconds_remaining`` is negative once overdue and None once notified.
+    """
+
+    due_at: datetime
+    notified_at: datetime | None
+    level: str
+    seconds_remaining: int | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.level == "overdue"
+
+
 class IncidentQuerySet(models.QuerySet):
     def open(self):
+        """Open: neither resolved nor closed (the one definition; ``Incident.is_open``)."""
         return self.exclude(status__in=Incident.CLOSED_STATES)
+
+    def not_open(self):
+        return self.filter(status__in=Incident.CLOSED_STATES)
 
     def real(self):
         """Drills excluded: what the metrics count."""
@@ -136,6 +174,27 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in self.CLOSED_STATES
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed (the final status): a finished record that accepts notes only."""
+        return self.status == self.Status.CLOSED
+
+    @property
+    def regulatory_clock_applies(self) -> bool:
+        """Whether a regulator must be told by a deadline. The deadline is fixed on the
+        incident when its type (with a clock) is set; a later policy change to the type's
+        hours does not erase an obligation that is already running."""
+        return self.regulatory_due_at is not None
+
+    def regulatory_clock(self, now: datetime) -> RegulatoryClock | None:
+        if not self.regulatory_clock_applies:
+            return None
+        due, notified = self.regulatory_due_at, self.regulator_notified_at
+        if notified is not None:
+            return RegulatoryClock(due, notified, "met" if notified <= due else "late", None)
+        remaining = int((due - now).total_seconds())
+        return RegulatoryClock(due, None, "due" if remaining >= 0 else "overdue", remaining)
 
     @property
     def security_tracked(self) -> bool:

@@ -12,7 +12,14 @@ from django.db.models import (
     Subquery,
 )
 
-from .models import ChecklistItem, Incident, IncidentService, RoleAssignment, Runbook
+from .models import (
+    ChecklistItem,
+    ChecklistProgress,
+    Incident,
+    IncidentService,
+    RoleAssignment,
+    Runbook,
+)
 
 
 def current_ic_subquery():
@@ -58,11 +65,17 @@ def incident_detail() -> QuerySet[Incident]:
     )
 
 
-def checklist_progress(incident: Incident) -> tuple[int, int]:
+def checklist_progress(incident: Incident) -> ChecklistProgress:
+    """In SQL; where the items are already loaded, ``checklist_progress_of(items)``."""
     counts = incident.checklist.aggregate(
         total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False))
     )
-    return counts["done"], counts["total"]
+    return ChecklistProgress(done=counts["done"], total=counts["total"])
+
+
+def checklist_progress_of(items: Iterable[ChecklistItem]) -> ChecklistProgress:
+    items = list(items)
+    return ChecklistProgress(done=sum(1 for item in items if item.done), total=len(items))
 
 
 def runbooks_for(incident: Incident) -> QuerySet[Runbook]:

@@ -28,28 +28,25 @@ def age_text(incident: Incident, now: datetime) -> str:
 
 
 def regulatory_state(incident: Incident, now: datetime) -> dict[str, Any] | None:
-    """The regulator's clock for types that have one: due in, overdue by, or met."""
-    kind = incident.incident_type
-    due = incident.regulatory_due_at
-    if kind is None or kind.regulatory_notification_hours is None or due is None:
+    """The regulator's clock (``Incident.regulatory_clock``) in words: due in, overdue by,
+    or met."""
+    clock = incident.regulatory_clock(now)
+    if clock is None:
         return None
-    notified = incident.regulator_notified_at
-    if notified is not None:
-        if notified <= due:
-            text = f"Regulator notified {humanise(due - notified)} before the deadline"
-            level = "met"
-        else:
-            text = f"Regulator notified {humanise(notified - due)} after the deadline"
-            level = "late"
-    elif now <= due:
-        text, level = f"Regulator notification due in {humanise(due - now)}", "due"
-    else:
-        text, level = f"Regulator notification OVERDUE by {humanise(now - due)}", "overdue"
+    due, notified = clock.due_at, clock.notified_at
+    text = {
+        "met": lambda: f"Regulator notified {humanise(due - notified)} before the deadline",
+        "late": lambda: f"Regulator notified {humanise(notified - due)} after the deadline",
+        "due": lambda: f"Regulator notification due in {humanise(due - now)}",
+        "overdue": lambda: f"Regulator notification OVERDUE by {humanise(now - due)}",
+    }[clock.level]()
+    kind = incident.incident_type
     return {
         "text": text,
-        "level": level,
+        "level": clock.level,
         "due_at": due,
-        "hours": kind.regulatory_notification_hours,
+        # The hours the type states today; the deadline itself was fixed when it was set.
+        "hours": kind.regulatory_notification_hours if kind else None,
     }
 
 

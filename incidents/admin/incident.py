@@ -234,7 +234,7 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
     def _essentials(self, request: HttpRequest, incident: Incident) -> dict[str, Any]:
         """What a responder needs first: the state of the incident and what to do next."""
         now = timezone.now()
-        done, total = checklist_progress(incident)
+        progress = checklist_progress(incident)
         current = list(
             RoleAssignment.objects.filter(incident=incident, relieved_at__isnull=True)
             .select_related("user")
@@ -274,9 +274,7 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
                 "age": age_text(incident, now),
                 "ic": ic if sees_roles else None,
                 "missing_roles": lacking if sees_roles else [],
-                "checklist_done": done,
-                "checklist_total": total,
-                "checklist_percent": round(100 * done / total) if total else 0,
+                "checklist": progress,
                 "regulatory": regulatory_state(incident, now),
                 "checkpoints": checkpoints,
                 "moves": [

@@ -21,7 +21,7 @@ from rest_framework.reverse import reverse
 from ircore.models import IncidentType, Service, Severity
 
 from ..models import ChecklistItem, Incident, IncidentService, RoleAssignment, TimelineEntry
-from ..selectors import missing_roles
+from ..selectors import checklist_progress_of, missing_roles
 from ..services import COUNT_LIMITS, SECURITY_CHECKPOINTS, allowed_moves
 
 # --- input fields --------------------------------------------------------------------------
@@ -324,7 +324,9 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 class ChecklistSerializer(serializers.Serializer):
     done = serializers.IntegerField()
     total = serializers.IntegerField()
-    percent = serializers.IntegerField()
+    percent = serializers.IntegerField(
+        allow_null=True, help_text="Null when the incident has no checklist items."
+    )
     items = ChecklistItemSerializer(many=True)
 
 
@@ -460,17 +462,14 @@ class IncidentDetailSerializer(IncidentListSerializer):
 
     @extend_schema_field(RegulatorySerializer)
     def get_regulatory(self, incident: Incident) -> dict[str, Any]:
-        due, notified = incident.regulatory_due_at, incident.regulator_notified_at
-        remaining = None
-        if due is not None and notified is None:
-            remaining = int((due - timezone.now()).total_seconds())
+        clock = incident.regulatory_clock(timezone.now())
         return RegulatorySerializer(
             {
-                "required": due is not None,
-                "due_at": due,
-                "notified_at": notified,
-                "seconds_remaining": remaining,
-                "overdue": remaining is not None and remaining < 0,
+                "required": clock is not None,
+                "due_at": clock.due_at if clock else None,
+                "notified_at": incident.regulator_notified_at,
+                "seconds_remaining": clock.seconds_remaining if clock else None,
+                "overdue": clock is not None and clock.overdue,
                 "evidence_preserved_at": incident.evidence_preserved_at,
                 "credentials_rotated_at": incident.credentials_rotated_at,
             }
@@ -492,13 +491,12 @@ class IncidentDetailSerializer(IncidentListSerializer):
     @extend_schema_field(ChecklistSerializer)
     def get_checklist(self, incident: Incident) -> dict[str, Any]:
         items = list(incident.checklist.all())  # prefetched: counted here, not in SQL
-        done = sum(1 for item in items if item.done)
-        total = len(items)
+        progress = checklist_progress_of(items)
         return ChecklistSerializer(
             {
-                "done": done,
-                "total": total,
-                "percent": round(100 * done / total) if total else 100,
+                "done": progress.done,
+                "total": progress.total,
+                "percent": progress.percent,
                 "items": items,
             }
         ).data

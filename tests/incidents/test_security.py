@@ -107,3 +107,21 @@ def test_unknown_checkpoint_is_refused(declare, security_type, people):
         )
     assert refused.value.field == "checkpoint"
     assert "evidence_preserved" in refused.value.message
+
+
+def test_admin_and_api_agree_on_the_clock_after_the_type_loses_its_hours(
+    declare, security_type, people, client, admin_client
+):
+    """A policy import that clears the type's hours leaves the running deadline in force,
+    in the admin and the API alike (they disagreed: the admin hid it, the API kept it)."""
+    incident = declare(incident_type=security_type, detected_at=at(-90))
+    security_type.regulatory_notification_hours = None
+    security_type.save()
+    incident.refresh_from_db()
+    assert incident.regulatory_clock_applies
+    page = admin_client.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
+    assert "Regulator notification" in page
+    client.force_login(people.manager)
+    body = client.get(f"/api/v1/incidents/{incident.reference}/").json()
+    assert body["regulatory"]["required"] is True
+    assert body["regulatory"]["due_at"] is not None
