@@ -201,6 +201,18 @@ def test_count_line_counts_severities_unacknowledged_and_without_ic(
     assert count_line(html) == "3 open: 1 SEV-1, 2 SEV-2; 1 unacknowledged; 1 without IC"
 
 
+def test_count_line_says_when_all_are_acknowledged_and_led(
+    client, open_incident, certified_ic, cast
+):
+    incident = open_incident("Handled")
+    services.incident_acknowledge(incident=incident, user=cast.manager, now=at(2))
+    make_ic(incident, certified_ic, cast, minutes=2)
+
+    html = index(client, cast.manager)
+
+    assert count_line(html) == "1 open: 1 SEV-2; all acknowledged; all with an IC"
+
+
 def test_nothing_open_says_so(client, targets, cast):
     html = index(client, cast.manager)
 
