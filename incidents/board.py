@@ -48,7 +48,9 @@ class TargetClock:
         return self.due_at - self.now
 
 
-def _clock(start: datetime, target: timedelta | None, done: datetime | None, now: datetime):
+def _clock(
+    start: datetime, target: timedelta | None, done: datetime | None, now: datetime
+) -> TargetClock:
     return TargetClock(due_at=start + target if target is not None else None, done_at=done, now=now)
 
 
