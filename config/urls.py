@@ -8,6 +8,8 @@ from ircore.views import healthz, not_found
 admin.site.site_header = "Incident response"
 admin.site.site_title = "Incident response"
 admin.site.index_title = "Run the response"
+# The first screen: the board of open incidents above the model list.
+admin.site.index_template = "incidents/board/index.html"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
