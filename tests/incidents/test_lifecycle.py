@@ -421,3 +421,9 @@ def test_concurrent_declarations_get_distinct_references(transactional_db):
     assert errors == []
     assert sorted(references) == [f"INC-2025-03-14-00{n}" for n in range(1, 5)]
     assert ReferenceCounter.objects.get(day=T0.date()).last == 4
+
+
+def test_an_incident_links_to_its_page(declare, admin_client):
+    incident = declare()
+    assert incident.get_absolute_url() == f"/admin/incidents/incident/{incident.pk}/change/"
+    assert admin_client.get(incident.get_absolute_url()).status_code == 200
