@@ -11,6 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -82,10 +83,13 @@ class Incident(models.Model):
         CLOSED = "closed", "Closed"
 
     CLOSED_STATES = (Status.RESOLVED, Status.CLOSED)
+    # A summary is a paragraph or a few, not a log dump (a 100,000-character one made the page
+    # 1.6 million pixels wide); the services enforce it, forms read it from the field.
+    SUMMARY_LIMIT = 10_000
 
     reference = models.CharField(max_length=32, unique=True, editable=False)
     title = models.CharField(max_length=200)
-    summary = models.TextField(blank=True)
+    summary = models.TextField(blank=True, max_length=SUMMARY_LIMIT)
     severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="incidents")
     incident_type = models.ForeignKey(
         IncidentType, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
@@ -114,7 +118,8 @@ class Incident(models.Model):
     evidence_preserved_at = models.DateTimeField(null=True, blank=True)
     credentials_rotated_at = models.DateTimeField(null=True, blank=True)
 
-    # 1 while open, 0 once resolved or closed: computed by the database, so the change list's
+    # 1 while open, 0 once resolved or closed (``CLOSED_STATES``, spelled out because the
+    # migration fixes the expression): computed by the database, so the change list's
     # open-first ordering is an index scan (incident_open_first_idx), not a sort of the table.
     open_rank = models.GeneratedField(
         expression=Case(
@@ -171,6 +176,10 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
 
+    def get_absolute_url(self) -> str:
+        """The incident's page (the admin is the primary UI); notifications link to it."""
+        return reverse("admin:incidents_incident_change", args=[self.pk])
+
     @property
     def is_open(self) -> bool:
         return self.status not in self.CLOSED_STATES
@@ -198,11 +207,11 @@ class Incident(models.Model):
 
     @property
     def security_tracked(self) -> bool:
-        """Security/privacy checkpoints apply: its type tracks them or has a regulator's clock."""
+        """Security/privacy checkpoints apply: its type tracks them, or a regulator's clock runs."""
+        # The incident's own clock, not the type's hours today: a policy import that clears
+        # the hours leaves a running obligation, and its regulator checkpoint with it.
         kind = self.incident_type
-        return kind is not None and (
-            kind.security_checkpoints or kind.regulatory_notification_hours is not None
-        )
+        return self.regulatory_clock_applies or (kind is not None and kind.security_checkpoints)
 
 
 class ReferenceCounter(models.Model):
@@ -365,6 +374,9 @@ class TimelineEntry(models.Model):
         DECISION = "decision", "Decision"
 
     MANUAL_KINDS = (Kind.NOTE, Kind.HYPOTHESIS, Kind.ACTION, Kind.DECISION)
+    # What a person writes in one go (a note, a status note, a reason). Entries the services
+    # compose may be longer (a summary's old and new text), so the column itself has no cap.
+    NOTE_LIMIT = 10_000
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -389,7 +401,9 @@ class TimelineEntry(models.Model):
 
 
 class ThresholdCrossing(models.Model):
-    """A financial threshold an incident crossed; unique so the audience is told once."""
+    """A financial threshold an incident crossed; unique so it is crossed once, and
+    ``notified_at`` so its audience is told once (a drill records the crossing and tells
+    nobody; turning real tells them then, and never again)."""
 
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="threshold_crossings"
@@ -397,6 +411,9 @@ class ThresholdCrossing(models.Model):
     threshold = models.ForeignKey(FinancialThreshold, on_delete=models.CASCADE, related_name="+")
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     crossed_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the audience was told; empty: nobody yet."
+    )
 
     class Meta:
         constraints = [

@@ -7,7 +7,8 @@ commands all call these; none of them repeats the logic.
 
 Areas: ``declaration``, ``lifecycle`` (acknowledge, status, severity), ``details`` (edits and
 corrections), ``thresholds``, ``roles``, ``checklist``, ``affected`` (services), ``timeline``,
-``security``; ``_base`` holds what they share (the row lock, time and text checks).
+``security``; ``_base`` holds what they share (the row lock, what a closed incident accepts,
+time and text checks).
 """
 
 from ._base import (
@@ -22,7 +23,7 @@ from ._base import (
 from .affected import affected_service_remove, affected_service_set
 from .checklist import checklist_tick
 from .declaration import channel_name_for, incident_declare
-from .details import check_incident_update, incident_update
+from .details import check_channel_name, check_incident_update, incident_update
 from .lifecycle import (
     TRANSITIONS,
     allowed_moves,
@@ -46,6 +47,7 @@ __all__ = [
     "affected_service_set",
     "allowed_moves",
     "channel_name_for",
+    "check_channel_name",
     "check_chronology",
     "check_incident_update",
     "checklist_tick",

@@ -1,4 +1,5 @@
-"""Helpers every incident verb shares: the row lock, history attribution, time and text checks."""
+"""Helpers every incident verb shares: the row lock, what a closed incident accepts, history
+attribution, time and text checks."""
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -8,8 +9,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from ircore.errors import RuleError
+from ircore.errors import ConflictError, RuleError
+from ircore.verbs import verb
 
+from .. import permissions  # noqa: F401  (declares the incident verbs read below)
 from ..models import (
     TIMESTAMP_ORDER,
     Incident,
@@ -73,6 +76,16 @@ def _locked(incident: Incident) -> Incident:
         .select_related("severity", "incident_type")
         .get(pk=incident.pk)
     )
+
+
+def _accepts(incident: Incident, name: str) -> None:
+    """The one check of what a closed incident still accepts: the verb table says
+    (``Verb.on_closed``; notes only). Call it on the locked row."""
+    if incident.is_closed and not verb(name).on_closed:
+        raise ConflictError(
+            f"{incident.reference} is closed; a closed incident takes notes only.",
+            field="status",
+        )
 
 
 def _refresh_caller(caller: Incident, fresh: Incident) -> Incident:
@@ -141,6 +154,39 @@ def _plain(field: str, value: Any) -> str:
         raise RuleError("Give some text.", field=field)
     if "\x00" in value:
         raise RuleError("Null characters are not allowed.", field=field)
+    return value
+
+
+def _when(
+    field: str,
+    value: Any,
+    *,
+    now: datetime,
+    after: tuple[str, datetime | None] | None = None,
+) -> datetime:
+    """When something happened, for recording it after the fact: ``value`` (default ``now``)
+    must be aware, not in the future, and not before ``after`` = (what, time)."""
+    if value is None:
+        value = now
+    else:
+        value = _aware(field, value)
+        if value > now:
+            raise RuleError("A time cannot be in the future.", field=field)
+    if after is not None and after[1] is not None and value < after[1]:
+        raise RuleError(
+            f"Cannot be before {after[0]} ({after[1]:%Y-%m-%d %H:%M:%S %Z}).", field=field
+        )
+    return value
+
+
+def _limited(field: str, value: Any, limit: int, *, required: str = "") -> str:
+    """Text a person writes (a note, a reason), stripped, within ``limit`` characters;
+    ``required`` is the message when it must not be empty."""
+    value = _plain(field, value).strip()
+    if required and not value:
+        raise RuleError(required, field=field)
+    if len(value) > limit:
+        raise RuleError(f"At most {limit:,} characters (this is {len(value):,}).", field=field)
     return value
 
 

@@ -1,4 +1,5 @@
-"""Affected services and their status."""
+"""Affected services and their status. An incident always has at least one: declaring needs
+one, and the last cannot be removed."""
 
 from datetime import datetime
 from typing import Any
@@ -8,12 +9,13 @@ from django.db import transaction
 from ircore.errors import RuleError
 from ircore.models import Service
 
+from .. import permissions, signals
 from ..models import (
     Incident,
     IncidentService,
     TimelineEntry,
 )
-from ._base import _for_history, _locked, _name, _now
+from ._base import _accepts, _for_history, _locked, _name, _now
 from .timeline import timeline_add
 
 
@@ -26,15 +28,18 @@ def affected_service_set(
     now: datetime | None = None,
 ) -> IncidentService:
     """Add a service to the incident or change its status."""
-    now = _now(now)
     if status not in IncidentService.Status.values:
         raise RuleError(
             f"'{status}' is not a service status; use one of "
             f"{', '.join(IncidentService.Status.values)}.",
             field="status",
         )
+    if not isinstance(service, Service):
+        raise RuleError("Choose a service.", field="service")
     with transaction.atomic():
         locked = _locked(incident)
+        now = _now(now)
+        _accepts(locked, permissions.SET_SERVICE)
         row = IncidentService.objects.filter(incident=locked, service=service).first()
         old = row.status if row else None
         if row is None:
@@ -59,17 +64,37 @@ def affected_service_set(
             occurred_at=now,
             data={"service": service.slug, "from": old, "to": status},
         )
+        signals.send_on_commit(
+            signals.affected_service_changed,
+            Incident,
+            incident=locked,
+            user=user,
+            service=service,
+            old_status=old,
+            new_status=status,
+            action="added" if old is None else "changed",
+        )
     return row
 
 
 def affected_service_remove(
     *, incident: Incident, service: Service, user: Any, now: datetime | None = None
 ) -> None:
+    """Take a service off the incident; never the last one (add the right one first)."""
     with transaction.atomic():
         locked = _locked(incident)
-        row = IncidentService.objects.filter(incident=locked, service=service).first()
+        now = _now(now)
+        _accepts(locked, permissions.REMOVE_SERVICE)
+        rows = list(IncidentService.objects.filter(incident=locked).select_related("service"))
+        row = next((r for r in rows if r.service_id == getattr(service, "pk", None)), None)
         if row is None:
             raise RuleError(f"{service.name} is not on {locked.reference}.", field="service")
+        if len(rows) == 1:
+            raise RuleError(
+                f"{service.name} is the only affected service on {locked.reference}; an "
+                "incident has at least one, so add the right one before removing it.",
+                field="service",
+            )
         _for_history(row, user)
         row.delete()
         timeline_add(
@@ -77,6 +102,16 @@ def affected_service_remove(
             kind=TimelineEntry.Kind.SERVICE,
             text=f"{_name(user)} removed {service.name}",
             author=user,
-            occurred_at=_now(now),
+            occurred_at=now,
             data={"service": service.slug, "from": row.status, "to": None},
+        )
+        signals.send_on_commit(
+            signals.affected_service_changed,
+            Incident,
+            incident=locked,
+            user=user,
+            service=service,
+            old_status=row.status,
+            new_status=None,
+            action="removed",
         )

@@ -7,11 +7,12 @@ from django.db import transaction
 
 from ircore.errors import ConflictError
 
+from .. import permissions
 from ..models import (
     ChecklistItem,
     TimelineEntry,
 )
-from ._base import _for_history, _locked, _name, _now
+from ._base import _accepts, _for_history, _locked, _name, _now
 from .timeline import timeline_add
 
 
@@ -19,9 +20,10 @@ def checklist_tick(
     *, item: ChecklistItem, user: Any, done: bool = True, now: datetime | None = None
 ) -> ChecklistItem:
     """Tick (or untick) a checklist item, recording who and when."""
-    now = _now(now)
     with transaction.atomic():
         locked_incident = _locked(item.incident)
+        now = _now(now)
+        _accepts(locked_incident, permissions.TICK)
         row = ChecklistItem.objects.select_for_update().get(pk=item.pk)
         if row.done == done:
             state = "already done" if done else "not done"

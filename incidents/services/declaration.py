@@ -37,9 +37,10 @@ def _next_reference(day) -> str:
 
 def channel_name_for(declared_at: datetime, title: str) -> str:
     """#incident-YYYY-MM-DD-slug, within chat tools' 80-character channel limit. The day is
-    the UTC day, the same as the reference's, so the two names of an incident agree."""
+    the UTC day, the same as the reference's, so the two names of an incident agree. The slug
+    keeps to the convention ``check_channel_name`` enforces (slugify would keep underscores)."""
     prefix = f"#incident-{declared_at.astimezone(UTC):%Y-%m-%d}-"
-    slug = slugify(title)[: 80 - len(prefix)].strip("-") or "incident"
+    slug = slugify(title).replace("_", "-")[: 80 - len(prefix)].strip("-") or "incident"
     return prefix + slug
 
 
@@ -89,12 +90,16 @@ def incident_declare(
     now: datetime | None = None,
 ) -> Incident:
     """Declare an incident: reference, chat channel, checklist of its severity, affected
-    services, a first timeline entry, and the ``incident_declared`` event after commit."""
+    services (at least one: what is broken is the first thing responders and the status page
+    need), a first timeline entry, and the ``incident_declared`` event after commit."""
     now = _now(now)
     title = _text("title", title, required=True)
     summary = _text("summary", summary)
     if severity is None:
         raise RuleError("Choose a severity.", field="severity")
+    services = list(dict.fromkeys(services or ()))
+    if not services:
+        raise RuleError("Name at least one affected service.", field="services")
     given = {
         "impact_started_at": _aware("impact_started_at", impact_started_at),
         "detected_at": _aware("detected_at", detected_at),
@@ -104,7 +109,6 @@ def incident_declare(
         {"impact_started_at": impact_started_at, "detected_at": detected_at, "declared_at": now},
         blame=[field for field, value in given.items() if value is not None],
     )
-    services = list(dict.fromkeys(services))
     with transaction.atomic():
         incident = Incident(
             reference=_next_reference(now.astimezone(UTC).date()),

@@ -1,6 +1,7 @@
 """Details and corrections: title, summary, type, impact figures, lifecycle times."""
 
 import copy
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -11,6 +12,7 @@ from django.db import transaction
 from ircore.errors import RuleError
 from ircore.models import IncidentType
 
+from .. import permissions, signals
 from ..models import (
     TIMESTAMP_ORDER,
     Incident,
@@ -22,6 +24,7 @@ from ._base import (
     EDITABLE_FIELDS,
     IMPACT_FIELDS,
     Status,
+    _accepts,
     _aware,
     _for_history,
     _locked,
@@ -33,8 +36,26 @@ from ._base import (
     check_chronology,
 )
 from .declaration import _regulatory_due
-from .thresholds import _announce_crossing, _cross_thresholds
+from .lifecycle import _acknowledged
+from .thresholds import _announce_pending, _cross_thresholds
 from .timeline import timeline_add
+
+# The chat channel convention: "#incident-" then lowercase letters, digits and hyphens, within
+# chat tools' 80-character limit (what ``channel_name_for`` makes).
+CHANNEL_NAME = re.compile(r"#incident-[a-z0-9-]+")
+CHANNEL_NAME_MAX = 80
+
+
+def check_channel_name(value: str) -> str:
+    """``value`` if it keeps the convention (empty: no channel), else a ``RuleError``."""
+    if value and (len(value) > CHANNEL_NAME_MAX or not CHANNEL_NAME.fullmatch(value)):
+        raise RuleError(
+            "A channel name starts with '#incident-' and has only lowercase letters, digits "
+            f"and hyphens, at most {CHANNEL_NAME_MAX} characters (e.g. #incident-2025-03-14-"
+            "payments-down).",
+            field="channel_name",
+        )
+    return value
 
 
 def _parse_amount(value: Any) -> Decimal | None:
@@ -94,6 +115,8 @@ def _apply_update(
             )
         elif field in ("title", "summary", "channel_name"):
             value = _text(field, value, required=field == "title")
+            if field == "channel_name":
+                value = check_channel_name(value)
         elif field == "incident_type":
             if value is not None and not isinstance(value, IncidentType):
                 raise RuleError("Choose an incident type.", field=field)
@@ -112,6 +135,7 @@ def _apply_update(
             setattr(incident, field, value)
     if not changes:
         return changes
+    _accepts(incident, permissions.EDIT_DETAILS)
     check_chronology(_times(incident), blame=[f for f in changes if f in TIMESTAMP_ORDER])
     status = incident.status
     # Times the lifecycle stamped stay while the state that stamped them holds (MTTA and
@@ -126,16 +150,16 @@ def _apply_update(
         raise RuleError(
             f"An incident that is {status} keeps its mitigation time.", field="mitigated_at"
         )
-    if incident.resolved_at is not None and status not in Incident.CLOSED_STATES:
+    if incident.resolved_at is not None and incident.is_open:
         raise RuleError(
             "Resolve the incident with the status action, not by setting the time.",
             field="resolved_at",
         )
     if status == Status.RESOLVED and incident.resolved_at is None:
         raise RuleError("A resolved incident keeps its resolution time.", field="resolved_at")
-    if incident.closed_at is not None and status != Status.CLOSED:
+    if incident.closed_at is not None and not incident.is_closed:
         raise RuleError("Close the incident with the status action.", field="closed_at")
-    if status == Status.CLOSED and incident.closed_at is None:
+    if incident.is_closed and incident.closed_at is None:
         raise RuleError("A closed incident keeps its closing time.", field="closed_at")
     return changes
 
@@ -158,12 +182,15 @@ def incident_update(
     """Change details, correct lifecycle times, or record impact figures.
 
     Status, severity and roles have their own verbs and are refused here. Time corrections
-    keep the chronological order. Impact changes may cross financial thresholds, whose
+    keep the chronological order. A first acknowledgement or mitigation time given here is
+    that moment of the lifecycle, recorded after the fact: it lands on the timeline at its
+    time (an acknowledgement also sends ``incident_acknowledged``, as the verb does); changing
+    a time already set is a correction. Impact changes may cross financial thresholds, whose
     audiences are notified once each; a drill that turns out real tells them then.
     """
-    now = _now(now)
     with transaction.atomic():
         locked = _locked(incident)
+        now = _now(now)
         changes = _apply_update(locked, data, now)
         if not changes:
             return _refresh_caller(incident, locked)
@@ -174,8 +201,24 @@ def incident_update(
         _for_history(locked, user, "details updated")
         locked.save()
 
-        details = {f: v for f, v in changes.items() if f not in IMPACT_FIELDS}
+        # From empty, these are lifecycle moments rather than corrections (see above).
+        moments = {
+            f for f in ("acknowledged_at", "mitigated_at") if f in changes and changes[f][0] is None
+        }
+        details = {f: v for f, v in changes.items() if f not in IMPACT_FIELDS and f not in moments}
         impact = {f: v for f, v in changes.items() if f in IMPACT_FIELDS}
+        if "acknowledged_at" in moments:
+            _acknowledged(locked, user, now)
+        if "mitigated_at" in moments:
+            suffix = f" (recorded {_show(now)})" if locked.mitigated_at != now else ""
+            timeline_add(
+                incident=locked,
+                kind=TimelineEntry.Kind.FIELD,
+                text=f"{_name(user)} recorded the mitigation{suffix}",
+                author=user,
+                occurred_at=locked.mitigated_at,
+                data={"mitigated_at": _show(locked.mitigated_at)},
+            )
         if details:
             timeline_add(
                 incident=locked,
@@ -201,12 +244,13 @@ def incident_update(
                 occurred_at=now,
                 data={f: [_show(o), _show(n)] for f, (o, n) in impact.items()},
             )
+        if impact:
+            signals.send_on_commit(
+                signals.impact_changed, Incident, incident=locked, user=user, changes=impact
+            )
         if changes.get("is_drill") == (True, False):
             # Crossings recorded while it was a drill told nobody; now they must.
-            for crossing in locked.threshold_crossings.select_related("threshold").order_by(
-                "threshold__amount"
-            ):
-                _announce_crossing(locked, crossing.threshold, crossing.amount, user, now)
+            _announce_pending(locked, user, now)
         if "financial_impact" in impact:
             _cross_thresholds(locked, user, now)
     return _refresh_caller(incident, locked)

@@ -1,6 +1,6 @@
 """The lifecycle: acknowledge, move between statuses, change severity."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -8,18 +8,19 @@ from django.db import transaction
 from ircore.errors import ConflictError, RuleError
 from ircore.models import Severity
 
-from .. import signals
+from .. import permissions, signals
 from ..models import (
     Incident,
     TimelineEntry,
 )
 from ._base import (
     Status,
+    _accepts,
     _for_history,
+    _limited,
     _locked,
     _name,
     _now,
-    _plain,
     _refresh_caller,
     _times,
     check_chronology,
@@ -47,16 +48,18 @@ def allowed_moves(incident: Incident) -> list[str]:
 
 def incident_acknowledge(*, incident: Incident, user: Any, now: datetime | None = None) -> Incident:
     """Somebody owns it now: stamps ``acknowledged_at`` (MTTA) once."""
-    now = _now(now)
     with transaction.atomic():
         locked = _locked(incident)
+        # The clock is read under the lock, so times follow the order the lock grants.
+        now = _now(now)
+        _accepts(locked, permissions.ACKNOWLEDGE)
         if locked.acknowledged_at is not None:
             raise ConflictError(
                 f"{locked.reference} was already acknowledged at "
                 f"{locked.acknowledged_at:%Y-%m-%d %H:%M:%S %Z}.",
                 field="acknowledged_at",
             )
-        if locked.status in Incident.CLOSED_STATES:
+        if not locked.is_open:
             raise ConflictError(
                 f"{locked.reference} is {locked.get_status_display().lower()}; "
                 "there is nothing to acknowledge.",
@@ -66,15 +69,26 @@ def incident_acknowledge(*, incident: Incident, user: Any, now: datetime | None 
         locked.acknowledged_at = now
         _for_history(locked, user, "acknowledged")
         locked.save(update_fields=["acknowledged_at", "updated_at"])
-        timeline_add(
-            incident=locked,
-            kind=TimelineEntry.Kind.ACKNOWLEDGEMENT,
-            text=f"{_name(user)} acknowledged the incident",
-            author=user,
-            occurred_at=now,
-        )
-        signals.send_on_commit(signals.incident_acknowledged, Incident, incident=locked, user=user)
+        _acknowledged(locked, user, now)
     return _refresh_caller(incident, locked)
+
+
+def _acknowledged(locked: Incident, user: Any, now: datetime) -> None:
+    """What an acknowledgement leaves, however its time was recorded (the verb, or a first
+    ``acknowledged_at`` given by editing): the timeline entry at that time, and the event
+    paging stops on."""
+    at = locked.acknowledged_at
+    text = f"{_name(user)} acknowledged the incident"
+    if at != now:  # recorded after the fact
+        text += f" (recorded {now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+    timeline_add(
+        incident=locked,
+        kind=TimelineEntry.Kind.ACKNOWLEDGEMENT,
+        text=text,
+        author=user,
+        occurred_at=at,
+    )
+    signals.send_on_commit(signals.incident_acknowledged, Incident, incident=locked, user=user)
 
 
 def incident_set_status(
@@ -93,14 +107,15 @@ def incident_set_status(
        unset); ``closed`` stamps closure; re-opening clears the resolution.
     3. Timeline entry, history, and events after commit.
     """
-    now = _now(now)
     if status not in Status.values:
         raise RuleError(
             f"'{status}' is not a status; use one of {', '.join(Status.values)}.", field="status"
         )
-    note = _plain("note", note)
+    note = _limited("note", note, TimelineEntry.NOTE_LIMIT)
     with transaction.atomic():
         locked = _locked(incident)
+        now = _now(now)
+        _accepts(locked, permissions.MOVE)
         old = locked.status
         allowed = ", ".join(allowed_moves(locked)) or "none (it is closed)"
         if status == old:
@@ -139,7 +154,7 @@ def incident_set_status(
         verb = "re-opened the incident" if reopened else f"moved status {old} → {status}"
         text = f"{_name(user)} {verb}"
         if note:
-            text += f": {note.strip()}"
+            text += f": {note}"
         timeline_add(
             incident=locked,
             kind=TimelineEntry.Kind.STATUS,
@@ -177,19 +192,18 @@ def incident_change_severity(
 ) -> Incident:
     """Raise or lower severity with a reason; raising adds the new level's missing
     checklist items."""
-    now = _now(now)
-    reason = _plain("reason", reason).strip()
     if severity is None:
         raise RuleError("Choose a severity.", field="severity")
-    if not reason:
-        raise RuleError("Say why the severity changes.", field="reason")
+    reason = _limited(
+        "reason", reason, TimelineEntry.NOTE_LIMIT, required="Say why the severity changes."
+    )
     with transaction.atomic():
         locked = _locked(incident)
+        now = _now(now)
+        _accepts(locked, permissions.CHANGE_SEVERITY)
         old = locked.severity
         if old.pk == severity.pk:
             raise ConflictError(f"{locked.reference} is already {old.key}.", field="severity")
-        if locked.status == Status.CLOSED:
-            raise ConflictError(f"{locked.reference} is closed.", field="status")
         raised = severity.rank < old.rank
         locked.severity = severity
         _for_history(locked, user, f"severity {old.key} -> {severity.key}")

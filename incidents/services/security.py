@@ -7,11 +7,20 @@ from django.db import transaction
 
 from ircore.errors import ConflictError, RuleError
 
+from .. import permissions
 from ..models import (
     Incident,
     TimelineEntry,
 )
-from ._base import SECURITY_CHECKPOINTS, _for_history, _locked, _name, _now, _refresh_caller
+from ._base import (
+    SECURITY_CHECKPOINTS,
+    _accepts,
+    _for_history,
+    _locked,
+    _name,
+    _now,
+    _refresh_caller,
+)
 from .timeline import timeline_add
 
 
@@ -20,7 +29,6 @@ def security_checkpoint_mark(
 ) -> Incident:
     """Stamp a security/privacy checkpoint: evidence preserved, credentials rotated, or the
     regulator notified."""
-    now = _now(now)
     if checkpoint not in SECURITY_CHECKPOINTS:
         raise RuleError(
             f"'{checkpoint}' is not a checkpoint; use one of {', '.join(SECURITY_CHECKPOINTS)}.",
@@ -29,6 +37,8 @@ def security_checkpoint_mark(
     field = SECURITY_CHECKPOINTS[checkpoint]
     with transaction.atomic():
         locked = _locked(incident)
+        now = _now(now)
+        _accepts(locked, permissions.MARK_CHECKPOINT)
         if not locked.security_tracked:
             raise RuleError(
                 f"{locked.reference} is not a security or privacy incident.", field="checkpoint"

@@ -1,7 +1,6 @@
 """Financial impact thresholds: crossed once, recorded, announced."""
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -39,17 +38,30 @@ def _cross_thresholds(incident: Incident, user: Any, now: datetime) -> list[Thre
         except IntegrityError:
             continue  # another update recorded this crossing first
         crossings.append(crossing)
-        _announce_crossing(incident, threshold, amount, user, now)
+        _announce(incident, crossing, user, now, crossed=True)
     return crossings
 
 
-def _announce_crossing(
-    incident: Incident, threshold: FinancialThreshold, amount: Decimal, user: Any, now: datetime
+def _announce_pending(incident: Incident, user: Any, now: datetime) -> None:
+    """The incident turned out real: tell the audiences of the crossings nobody was told of
+    yet (those recorded as a drill); a crossing already told stays told."""
+    pending = incident.threshold_crossings.filter(notified_at__isnull=True)
+    for crossing in pending.select_related("threshold").order_by("threshold__amount"):
+        _announce(incident, crossing, user, now, crossed=False)
+
+
+def _announce(
+    incident: Incident, crossing: ThresholdCrossing, user: Any, now: datetime, *, crossed: bool
 ) -> None:
-    """Tell the threshold's audience (dedupe keys make a repeat harmless) and say so on the
-    timeline."""
+    """Tell the crossing's audience (dedupe keys make a repeat harmless), mark it told, and
+    say on the timeline what happened.
+
+    ``crossed``: announcing the crossing as it happens, when the timeline says so whoever was
+    told; later (a drill turned real) an entry is written only if somebody was told now.
+    """
     from ircore.notifications import notify_email, notify_user
 
+    threshold, amount = crossing.threshold, crossing.amount
     subject = (
         f"[{incident.severity.key}] {incident.reference}: estimated impact "
         f"{amount:,.2f} crossed {threshold.amount:,.0f} ({threshold.audience})"
@@ -84,12 +96,16 @@ def _announce_crossing(
             dedupe_key=f"threshold:{incident.pk}:{threshold.pk}:email:{address}",
         )
         recipients.append(address)
-    if incident.is_drill:
+    if recipients:
+        crossing.notified_at = now
+        crossing.save(update_fields=["notified_at"])
+        outcome = f"notified {threshold.audience} ({', '.join(recipients)})"
+    elif not crossed:
+        return  # nobody told now either: nothing new to record
+    elif incident.is_drill:
         outcome = f"would notify {threshold.audience} (drill: nobody notified)"
     else:
-        outcome = f"notified {threshold.audience}" + (
-            f" ({', '.join(recipients)})" if recipients else " (nobody configured)"
-        )
+        outcome = f'nobody notified (threshold "{threshold.audience}" has no recipients configured)'
     timeline_add(
         incident=incident,
         kind=TimelineEntry.Kind.THRESHOLD,

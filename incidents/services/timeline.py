@@ -5,15 +5,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from ircore.errors import RuleError
 
+from .. import permissions
 from ..models import (
     Incident,
     TimelineEntry,
 )
-from ._base import _aware, _for_history, _now, _plain
+from ._base import _accepts, _aware, _for_history, _limited, _locked, _now
+
+# A browser's clock may run a little ahead of the server's: a note dated "now" there is kept.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def timeline_add(
@@ -48,18 +51,25 @@ def note_add(
     text: str,
     user: Any,
     occurred_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> TimelineEntry:
-    """A responder's note, hypothesis, action or decision."""
+    """A responder's note, hypothesis, action or decision; a closed incident still takes them.
+
+    ``occurred_at`` dates it when it happened, for a timeline written after the fact: not in
+    the future; it may be before the declaration (the deploy that caused it, the first
+    complaint), the story often starts there.
+    """
     if kind not in TimelineEntry.MANUAL_KINDS:
         allowed = ", ".join(TimelineEntry.MANUAL_KINDS)
         raise RuleError(f"'{kind}' is not a note kind; use one of {allowed}.", field="kind")
-    text = _plain("text", text).strip()
-    if not text:
-        raise RuleError("A note needs some text.", field="text")
+    text = _limited("text", text, TimelineEntry.NOTE_LIMIT, required="A note needs some text.")
     occurred_at = _aware("occurred_at", occurred_at)
-    if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
-        raise RuleError("A note cannot be dated in the future.", field="occurred_at")
     with transaction.atomic():
+        locked = _locked(incident)
+        now = _now(now)
+        _accepts(locked, permissions.NOTE)
+        if occurred_at is not None and occurred_at > now + CLOCK_SKEW:
+            raise RuleError("A note cannot be dated in the future.", field="occurred_at")
         return timeline_add(
-            incident=incident, kind=kind, text=text, author=user, occurred_at=occurred_at
+            incident=locked, kind=kind, text=text, author=user, occurred_at=occurred_at or now
         )

@@ -113,13 +113,16 @@ def people(make_user, db):
 
 
 @pytest.fixture
-def declare(severities, people):
-    """Declare an incident at ``T0`` (or ``now=``) as the manager, SEV-2 unless told."""
+def declare(severities, people, request):
+    """Declare an incident at ``T0`` (or ``now=``) as the manager, SEV-2 unless told, on the
+    catalog's Payments API unless told (an incident needs at least one affected service)."""
 
     def make(title="Payments failing", **kwargs):
         kwargs.setdefault("severity", severities.sev2)
         kwargs.setdefault("user", people.manager)
         kwargs.setdefault("now", T0)
+        if "services" not in kwargs:
+            kwargs["services"] = [request.getfixturevalue("catalog").payments_api]
         return services.incident_declare(title=title, **kwargs)
 
     return make
@@ -133,6 +136,8 @@ SIGNALS = (
     "incident_resolved",
     "incident_closed",
 )
+# Announced by affected services, roles and impact (``events_log`` records these too).
+MORE_SIGNALS = ("affected_service_changed", "role_assigned", "role_relieved", "impact_changed")
 
 
 @pytest.fixture
@@ -141,6 +146,24 @@ def signal_log():
     log: list[tuple[str, dict]] = []
     receivers = []
     for name in SIGNALS:
+
+        def receiver(sender, _name=name, **kwargs):
+            kwargs.pop("signal", None)
+            log.append((_name, kwargs))
+
+        getattr(signals, name).connect(receiver, weak=False)
+        receivers.append((name, receiver))
+    yield log
+    for name, receiver in receivers:
+        getattr(signals, name).disconnect(receiver)
+
+
+@pytest.fixture
+def events_log():
+    """Like ``signal_log``, on every incidents signal including the newer ones."""
+    log: list[tuple[str, dict]] = []
+    receivers = []
+    for name in SIGNALS + MORE_SIGNALS:
 
         def receiver(sender, _name=name, **kwargs):
             kwargs.pop("signal", None)

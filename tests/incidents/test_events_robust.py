@@ -7,12 +7,13 @@ from rest_framework.test import APIClient
 from incidents import signals
 from incidents.models import Incident
 from ircore import roles
-from ircore.models import Severity
+from ircore.models import Service, Severity
 
 
 @pytest.mark.django_db(transaction=True)
 def test_failing_listener_does_not_fail_the_committed_declaration(make_user):
     Severity.objects.create(key="SEV-2", rank=2, name="Major")
+    Service.objects.create(name="Database", slug="database")
     rob = make_user("rob", roles.RESPONDERS)
 
     def page_oncall(sender, incident, **kwargs):  # e.g. enqueuing a page while Redis is down
@@ -23,7 +24,9 @@ def test_failing_listener_does_not_fail_the_committed_declaration(make_user):
         client = APIClient(raise_request_exception=False)
         client.force_authenticate(rob)
         response = client.post(
-            "/api/v1/incidents/", {"title": "db down", "severity": "SEV-2"}, format="json"
+            "/api/v1/incidents/",
+            {"title": "db down", "severity": "SEV-2", "services": ["database"]},
+            format="json",
         )
     finally:
         signals.incident_declared.disconnect(page_oncall)

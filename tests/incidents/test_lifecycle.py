@@ -14,7 +14,7 @@ from incidents import services
 from incidents.models import TIMESTAMP_ORDER, Incident, ReferenceCounter, TimelineEntry
 from incidents.services import TRANSITIONS
 from ircore.errors import ConflictError, RuleError
-from ircore.models import Severity
+from ircore.models import Service, Severity
 
 from .conftest import T0, at
 
@@ -108,8 +108,8 @@ def test_refused_move_names_allowed_moves_and_changes_nothing(declare, people, s
     if TRANSITIONS[source]:
         for move in TRANSITIONS[source]:
             assert move in message.split("allowed:")[1]
-    else:
-        assert "none (it is closed)" in message
+    else:  # closed: the one rule of what a closed incident takes
+        assert "is closed; a closed incident takes notes only" in message
     assert model_to_dict(Incident.objects.get(pk=incident.pk)) == row
     assert list(incident.timeline.values_list("pk", flat=True)) == timeline
     assert incident.history.count() == history
@@ -393,6 +393,7 @@ def test_drills_are_kept_out_of_real_incidents(declare):
 )
 def test_concurrent_declarations_get_distinct_references(transactional_db):
     severity = Severity.objects.create(key="SEV-1", rank=1, name="Critical")
+    service = Service.objects.create(name="Payments API", slug="payments-api")
     start = threading.Barrier(4)
     references, errors = [], []
 
@@ -400,7 +401,10 @@ def test_concurrent_declarations_get_distinct_references(transactional_db):
         try:
             start.wait(timeout=10)
             incident = services.incident_declare(
-                title=f"Concurrent {n}", severity=severity, now=T0 + timedelta(seconds=n)
+                title=f"Concurrent {n}",
+                severity=severity,
+                services=[service],
+                now=T0 + timedelta(seconds=n),
             )
             references.append(incident.reference)
         except Exception as exc:  # reported below; a thread cannot fail the test itself
@@ -417,3 +421,9 @@ def test_concurrent_declarations_get_distinct_references(transactional_db):
     assert errors == []
     assert sorted(references) == [f"INC-2025-03-14-00{n}" for n in range(1, 5)]
     assert ReferenceCounter.objects.get(day=T0.date()).last == 4
+
+
+def test_an_incident_links_to_its_page(declare, admin_client):
+    incident = declare()
+    assert incident.get_absolute_url() == f"/admin/incidents/incident/{incident.pk}/change/"
+    assert admin_client.get(incident.get_absolute_url()).status_code == 200
