@@ -4,19 +4,22 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from ircore.errors import RuleError
+from ircore.models import Severity
 
+from .. import permissions as verbs
 from .. import services
 from ..forms import (
     CHECKPOINT_LABELS,
     IncidentAdminForm,
     NoteForm,
     severity_badge,
+    severity_stylesheet,
 )
 from ..markdown import render_markdown
 from ..models import (
@@ -27,9 +30,11 @@ from ..models import (
     RoleAssignment,
 )
 from ..selectors import checklist_progress, incident_list, missing_roles, runbooks_for
+from ..templatetags.ir_time import zone_label
+from .access import allowed
 from .bulk import IncidentBulkActions
 from .buttons import IncidentButtonViews
-from .display import age_text, regulatory_state
+from .display import age_text, regulatory_state, time_columns
 from .filters import OpenStateFilter
 from .inlines import (
     AffectedServiceInline,
@@ -39,11 +44,33 @@ from .inlines import (
     _no_policy_editing_from_here,
 )
 
+# Times the page only shows (``x_shown``, with their zone); the lifecycle times too, for those
+# who read the page without editing it.
+SHOWN_TIMES = (
+    *TIMESTAMP_ORDER,
+    "regulatory_due_at",
+    "regulator_notified_at",
+    "evidence_preserved_at",
+    "credentials_rotated_at",
+    "created_at",
+    "updated_at",
+)
+IncidentTimes = time_columns(Incident, SHOWN_TIMES)
+
 
 @admin.register(Incident)
-class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin):
+class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, IncidentTimes, SimpleHistoryAdmin):
     form = IncidentAdminForm
-    list_display = ["reference", "title", "severity_col", "status", "ic", "age", "services_col"]
+    list_display = [
+        "reference",
+        "title",
+        "severity_col",
+        "status",
+        "ic",
+        "declared_at_shown",
+        "age",
+        "services_col",
+    ]
     list_display_links = ["reference", "title"]
     list_filter = [
         OpenStateFilter,
@@ -65,13 +92,8 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
         "reference",
         "severity_col",
         "status",
-        "regulatory_due_at",
-        "regulator_notified_at",
-        "evidence_preserved_at",
-        "credentials_rotated_at",
         "created_by",
-        "created_at",
-        "updated_at",
+        *(f"{name}_shown" for name in SHOWN_TIMES),
     ]
     fieldsets = [
         (
@@ -85,7 +107,6 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
                     "is_drill",
                     "channel_name",
                 ],
-                "description": "Severity and status change only with the buttons above.",
             },
         ),
         (
@@ -93,8 +114,6 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             {
                 "classes": ["collapse"],
                 "fields": list(TIMESTAMP_ORDER),
-                "description": "Corrections must keep the order impact started ≤ detected ≤ "
-                "declared ≤ acknowledged ≤ mitigated ≤ resolved ≤ closed.",
             },
         ),
         (
@@ -113,10 +132,10 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             {
                 "classes": ["collapse"],
                 "fields": [
-                    "regulatory_due_at",
-                    "regulator_notified_at",
-                    "evidence_preserved_at",
-                    "credentials_rotated_at",
+                    "regulatory_due_at_shown",
+                    "regulator_notified_at_shown",
+                    "evidence_preserved_at_shown",
+                    "credentials_rotated_at_shown",
                 ],
             },
         ),
@@ -124,7 +143,7 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             "Record",
             {
                 "classes": ["collapse"],
-                "fields": ["reference", "created_by", "created_at", "updated_at"],
+                "fields": ["reference", "created_by", "created_at_shown", "updated_at_shown"],
             },
         ),
     ]
@@ -145,6 +164,45 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
 
     def get_ordering(self, request):
         return ["-open_rank", "-declared_at", "-id"]
+
+    ORDER_HELP = (
+        "Corrections must keep the order impact started ≤ detected ≤ declared ≤ acknowledged "
+        "≤ mitigated ≤ resolved ≤ closed."
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        """The help texts speak only of what this viewer can use on this incident; a reader
+        sees the lifecycle times with their zone instead of inputs."""
+        editable = obj is not None and self.has_change_permission(request, obj)
+        buttons = self._buttons(request, obj) if obj is not None else {}
+        shaped = []
+        for title, options in super().get_fieldsets(request, obj):
+            options = {**options, "fields": list(options["fields"])}
+            if title == "Details":
+                options["description"] = buttons_help(buttons) if editable else ""
+            elif title == "Lifecycle times":
+                if editable:
+                    options["description"] = self.ORDER_HELP
+                else:
+                    options["fields"] = [f"{name}_shown" for name in TIMESTAMP_ORDER]
+            shaped.append((title, options))
+        return shaped
+
+    def has_add_permission(self, request):
+        return allowed(request.user, verbs.DECLARE)
+
+    def has_change_permission(self, request, obj=None):
+        # The edit form is the "edit details" verb; a closed incident takes none of it.
+        return allowed(request.user, verbs.EDIT_DETAILS, obj)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # A bad id on the change view or any action URL: back to the list, saying so.
+        self.message_user(
+            request,
+            f"There is no incident with id “{object_id}”; here is the list.",
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(self._url("changelist"))
 
     def get_list_display(self, request):
         # Who runs an incident is for those who may read role assignments (not Support).
@@ -182,6 +240,11 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
         # Ahead of the stock URLs, whose "<path:object_id>/" would swallow these.
         return [
             path("declare/", wrap(self.declare_view), name=f"{prefix}_declare"),
+            path(
+                "severity-colours.css",
+                wrap(self.severity_css_view, cacheable=True),
+                name=f"{prefix}_severity_css",
+            ),
             incident_path("acknowledge", self.acknowledge_view, "acknowledge"),
             incident_path("status", self.status_view, "status"),
             incident_path("severity", self.severity_view, "severity"),
@@ -198,6 +261,15 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             args=args,
             current_app=self.admin_site.name,
         )
+
+    def severity_css_view(self, request: HttpRequest) -> HttpResponse:
+        """The severity badges' colours, from the policy, as a stylesheet: no style=""
+        attributes, so a Content-Security-Policy without 'unsafe-inline' shows them."""
+        css = severity_stylesheet(Severity.objects.only("pk", "colour").order_by("pk"))
+        response = HttpResponse(css, content_type="text/css; charset=utf-8")
+        # Short: a policy import's new colours show within a minute.
+        response["Cache-Control"] = "private, max-age=60"
+        return response
 
     def add_view(self, request, form_url="", extra_context=None):
         # Incidents begin with a declaration (reference, checklist, timeline, page), which
@@ -247,7 +319,7 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             for role in missing_roles(incident, current)
             if role != RoleAssignment.Role.INCIDENT_COMMANDER
         ]
-        can_change = self.has_change_permission(request, incident)
+        buttons = self._buttons(request, incident)
         pk = incident.pk
         checkpoints = []
         if incident.security_tracked:
@@ -284,15 +356,18 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
                         "url": f"{self._url('status', pk)}?status={status}",
                     }
                     for status in services.allowed_moves(incident)
-                ],
+                ]
+                if buttons["move"]
+                else [],
                 "runbooks": [(rb, render_markdown(rb.body)) for rb in runbooks_for(incident)]
                 if sees_runbooks
                 else [],
-                "can_change": can_change,
-                "can_assign": can_change and user.has_perm("incidents.add_roleassignment"),
-                "can_tick": can_change and user.has_perm("incidents.change_checklistitem"),
-                "can_note": can_change and user.has_perm("incidents.add_timelineentry"),
+                "can": {
+                    **buttons,
+                    "tick": buttons["tick"] and sees_checklist and bool(progress.total),
+                },
                 "note_form": NoteForm(auto_id="note_%s"),
+                "zone": zone_label(),
                 "urls": {
                     name: self._url(name, pk)
                     for name in (
@@ -306,6 +381,27 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
                     )
                 },
             }
+        }
+
+    def _buttons(self, request: HttpRequest, incident: Incident) -> dict[str, bool]:
+        """Which of the page's buttons this viewer gets on this incident: the verb table
+        says who may and what a closed incident still takes; the state says what applies
+        (nothing to acknowledge once resolved or acknowledged, no move out of closed)."""
+        user = request.user
+
+        def can(name: str) -> bool:
+            return allowed(user, name, incident)
+
+        return {
+            "acknowledge": can(verbs.ACKNOWLEDGE)
+            and incident.is_open
+            and incident.acknowledged_at is None,
+            "move": can(verbs.MOVE) and bool(services.allowed_moves(incident)),
+            "severity": can(verbs.CHANGE_SEVERITY),
+            "assign": can(verbs.ASSIGN_ROLE),
+            "tick": can(verbs.TICK),
+            "note": can(verbs.NOTE),
+            "checkpoint": can(verbs.MARK_CHECKPOINT),
         }
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -386,3 +482,15 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
                 continue
             item = services.checklist_tick(item=item, user=request.user, done=wanted)
             formset.changed_objects.append((item, ["done"]))
+
+
+def buttons_help(buttons: dict[str, bool]) -> str:
+    """The Details help text, naming only the buttons the viewer has."""
+    named = [
+        label for key, label in (("severity", "severity"), ("move", "status")) if buttons.get(key)
+    ]
+    if not named:
+        return ""
+    subject = " and ".join(named).capitalize()
+    verb = "change" if len(named) > 1 else "changes"
+    return f"{subject} {verb} only with the buttons above."
