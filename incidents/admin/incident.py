@@ -13,28 +13,20 @@ from ircore.errors import RuleError
 from ircore.models import Severity
 
 from .. import permissions as verbs
-from .. import services
 from ..forms import (
-    CHECKPOINT_LABELS,
     IncidentAdminForm,
-    NoteForm,
     severity_badge,
     severity_stylesheet,
 )
-from ..markdown import render_markdown
 from ..models import (
     TIMESTAMP_ORDER,
-    ChecklistItem,
     Incident,
-    IncidentService,
-    RoleAssignment,
 )
-from ..selectors import checklist_progress, incident_list, missing_roles, runbooks_for
-from ..templatetags.ir_time import zone_label
+from ..selectors import incident_list
 from .access import allowed
 from .bulk import IncidentBulkActions
 from .buttons import IncidentButtonViews
-from .display import age_text, regulatory_state, time_columns
+from .display import age_text, time_columns
 from .filters import OpenStateFilter
 from .inlines import (
     AffectedServiceInline,
@@ -43,6 +35,8 @@ from .inlines import (
     TimelineInline,
     _no_policy_editing_from_here,
 )
+from .page import IncidentPage, buttons_help
+from .saving import IncidentSaving
 
 # Times the page only shows (``x_shown``, with their zone); the lifecycle times too, for those
 # who read the page without editing it.
@@ -59,7 +53,14 @@ IncidentTimes = time_columns(Incident, SHOWN_TIMES)
 
 
 @admin.register(Incident)
-class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, IncidentTimes, SimpleHistoryAdmin):
+class IncidentAdmin(
+    IncidentPage,
+    IncidentSaving,
+    IncidentButtonViews,
+    IncidentBulkActions,
+    IncidentTimes,
+    SimpleHistoryAdmin,
+):
     form = IncidentAdminForm
     list_display = [
         "reference",
@@ -303,107 +304,6 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, IncidentTimes, Sim
         context["show_save_and_add_another"] = False
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _essentials(self, request: HttpRequest, incident: Incident) -> dict[str, Any]:
-        """What a responder needs first: the state of the incident and what to do next."""
-        now = timezone.now()
-        progress = checklist_progress(incident)
-        current = list(
-            RoleAssignment.objects.filter(incident=incident, relieved_at__isnull=True)
-            .select_related("user")
-            .order_by("role", "-assigned_at")
-        )
-        ic = next((a for a in current if a.role == RoleAssignment.Role.INCIDENT_COMMANDER), None)
-        # The IC has its own line; other required roles nobody holds are called out.
-        lacking = [
-            {"role": role, "label": RoleAssignment.Role(role).label}
-            for role in missing_roles(incident, current)
-            if role != RoleAssignment.Role.INCIDENT_COMMANDER
-        ]
-        buttons = self._buttons(request, incident)
-        pk = incident.pk
-        checkpoints = []
-        if incident.security_tracked:
-            for key, label in CHECKPOINT_LABELS.items():
-                checkpoints.append(
-                    {
-                        "key": key,
-                        "label": label,
-                        "at": getattr(incident, services.SECURITY_CHECKPOINTS[key]),
-                        "url": f"{self._url('security', pk)}?checkpoint={key}",
-                    }
-                )
-        user = request.user
-        # Show only what the viewer may read elsewhere (as the API detail does): Support sees
-        # the incident, not who runs it, its checklist or the runbooks.
-        sees_roles = user.has_perm("incidents.view_roleassignment")
-        sees_checklist = user.has_perm("incidents.view_checklistitem")
-        sees_runbooks = user.has_perm("incidents.view_runbook")
-        return {
-            "ir": {
-                "sees_roles": sees_roles,
-                "sees_checklist": sees_checklist,
-                "severity_badge": severity_badge(incident.severity),
-                "age": age_text(incident, now),
-                "ic": ic if sees_roles else None,
-                "missing_roles": lacking if sees_roles else [],
-                "checklist": progress,
-                "regulatory": regulatory_state(incident, now),
-                "checkpoints": checkpoints,
-                "moves": [
-                    {
-                        "status": status,
-                        "label": Incident.Status(status).label,
-                        "url": f"{self._url('status', pk)}?status={status}",
-                    }
-                    for status in services.allowed_moves(incident)
-                ]
-                if buttons["move"]
-                else [],
-                "runbooks": [(rb, render_markdown(rb.body)) for rb in runbooks_for(incident)]
-                if sees_runbooks
-                else [],
-                "can": {
-                    **buttons,
-                    "tick": buttons["tick"] and sees_checklist and bool(progress.total),
-                },
-                "note_form": NoteForm(auto_id="note_%s"),
-                "zone": zone_label(),
-                "urls": {
-                    name: self._url(name, pk)
-                    for name in (
-                        "acknowledge",
-                        "status",
-                        "severity",
-                        "role",
-                        "checklist",
-                        "note",
-                        "security",
-                    )
-                },
-            }
-        }
-
-    def _buttons(self, request: HttpRequest, incident: Incident) -> dict[str, bool]:
-        """Which of the page's buttons this viewer gets on this incident: the verb table
-        says who may and what a closed incident still takes; the state says what applies
-        (nothing to acknowledge once resolved or acknowledged, no move out of closed)."""
-        user = request.user
-
-        def can(name: str) -> bool:
-            return allowed(user, name, incident)
-
-        return {
-            "acknowledge": can(verbs.ACKNOWLEDGE)
-            and incident.is_open
-            and incident.acknowledged_at is None,
-            "move": can(verbs.MOVE) and bool(services.allowed_moves(incident)),
-            "severity": can(verbs.CHANGE_SEVERITY),
-            "assign": can(verbs.ASSIGN_ROLE),
-            "tick": can(verbs.TICK),
-            "note": can(verbs.NOTE),
-            "checkpoint": can(verbs.MARK_CHECKPOINT),
-        }
-
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
@@ -412,85 +312,3 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, IncidentTimes, Sim
             # the incident in between). The whole save is one transaction, so nothing stuck.
             self.message_user(request, f"Nothing was saved: {error.message}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
-
-    def save_model(self, request, obj, form, change):
-        if not change:  # add_view redirects to the declare form; this is never reached
-            raise PermissionDenied
-        data = form.service_data()
-        if data:
-            services.incident_update(incident=obj, user=request.user, data=data)
-
-    def save_formset(self, request, form, formset, change):
-        incident = form.instance
-        # What construct_change_message() reads from a saved formset.
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        if formset.model is IncidentService:
-            self._save_affected(request.user, incident, formset)
-        elif formset.model is ChecklistItem:
-            self._save_checklist(request, formset)
-        # Roles and the timeline are read-only rows: they change through their actions.
-
-    def _save_affected(self, user, incident: Incident, formset) -> None:
-        originals = {
-            row.pk: row
-            for row in IncidentService.objects.filter(incident=incident).select_related("service")
-        }
-        deleted = formset.deleted_forms
-        to_set = []
-        # Removals first, so a row whose service was swapped with another row's cannot
-        # delete what the other row just set.
-        for row_form in formset.forms:
-            pk = row_form.instance.pk
-            original = originals.get(pk)
-            if row_form in deleted:
-                if original is not None:
-                    services.affected_service_remove(
-                        incident=incident, service=original.service, user=user
-                    )
-                    formset.deleted_objects.append(original)
-                continue
-            if not row_form.has_changed():
-                continue
-            service = row_form.cleaned_data["service"]
-            if original is not None and original.service_id != service.pk:
-                services.affected_service_remove(
-                    incident=incident, service=original.service, user=user
-                )
-            to_set.append((row_form, original, service))
-        for row_form, original, service in to_set:
-            row = services.affected_service_set(
-                incident=incident,
-                service=service,
-                status=row_form.cleaned_data["status"],
-                user=user,
-            )
-            if original is None:
-                formset.new_objects.append(row)
-            else:
-                formset.changed_objects.append((row, row_form.changed_data))
-
-    def _save_checklist(self, request, formset) -> None:
-        for row_form in formset.forms:
-            if "done" not in row_form.changed_data:  # unchanged from what this person saw
-                continue
-            item, wanted = row_form.instance, row_form.cleaned_data["done"]
-            if item.done == wanted:
-                # Someone else got there first (the row was read fresh for this save).
-                who = item.done_by.get_username() if item.done_by else "someone"
-                state = f"ticked by {who}" if wanted else "unticked"
-                self.message_user(request, f"“{item.text}” was already {state}.", messages.INFO)
-                continue
-            item = services.checklist_tick(item=item, user=request.user, done=wanted)
-            formset.changed_objects.append((item, ["done"]))
-
-
-def buttons_help(buttons: dict[str, bool]) -> str:
-    """The Details help text, naming only the buttons the viewer has."""
-    named = [
-        label for key, label in (("severity", "severity"), ("move", "status")) if buttons.get(key)
-    ]
-    if not named:
-        return ""
-    subject = " and ".join(named).capitalize()
-    verb = "change" if len(named) > 1 else "changes"
-    return f"{subject} {verb} only with the buttons above."
