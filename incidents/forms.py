@@ -5,6 +5,7 @@ They only collect and check input; every change is made by ``incidents.services`
 """
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
@@ -198,8 +199,15 @@ class IncidentAdminForm(forms.ModelForm):
         return cleaned
 
     def service_data(self) -> dict[str, Any]:
-        """The changed fields, as ``incident_update`` takes them."""
-        return {f: self.cleaned_data[f] for f in self.changed_data if f in UPDATABLE_FIELDS}
+        """The changed fields, as ``incident_update`` takes them. Times go in UTC, the zone
+        the stored times are in, so a refusal that quotes both reads them in one zone."""
+        return {
+            f: _in_utc(self.cleaned_data[f]) for f in self.changed_data if f in UPDATABLE_FIELDS
+        }
+
+
+def _in_utc(value: Any) -> Any:
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
 class ChecklistItemInlineForm(forms.ModelForm):

@@ -92,3 +92,23 @@ def test_a_role_can_be_recorded_as_held_since_a_past_time(client, declare, viewe
 
     assert response.status_code == 302
     assert incident.roles.get(role="sme").assigned_at == at(10)  # 09:10 UTC
+
+
+def test_a_chronology_error_names_both_times_in_one_zone(client, declare, viewers):
+    """Defect 15's mixed message: a Paris viewer's correction came back as "detected time
+    (… 11:00:00 CET) cannot be after declared time (… 09:00:00 UTC)"."""
+    from .test_admin import change_form_data
+
+    incident = declare(detected_at=at(-10), now=T0)
+    client.force_login(viewers.manager)
+    data = change_form_data(client, incident)
+    data["detected_at_0"], data["detected_at_1"] = "2025-03-14", "11:00:00"  # 10:00 UTC
+
+    response = client.post(url("change", incident.pk), data)
+
+    assert response.status_code == 200
+    [message] = response.context["adminform"].form.errors["detected_at"]
+    assert message == (
+        "detected time (2025-03-14 10:00:00 UTC) cannot be after declared time "
+        "(2025-03-14 09:00:00 UTC); durations would be negative."
+    )
