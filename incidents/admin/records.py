@@ -49,6 +49,8 @@ class RunbookAdmin(time_columns(Runbook, ["updated_at"]), SimpleHistoryAdmin):
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows written only by services: the admin shows them and changes nothing."""
 
+    change_form_template = "admin/incidents/readonly_change_form.html"
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -83,7 +85,7 @@ class TimelineEntryAdmin(time_columns(TimelineEntry, ["occurred_at"]), ReadOnlyA
     readonly_fields = ["occurred_at_shown", "text_shown"]
 
     class Media:
-        css = {"all": ["incidents/admin.css"]}  # the notes' wrapping and Markdown
+        css = {"all": ["incidents/admin.css"]}  # the list's note wrapping and Markdown
 
     @admin.display(description="incident", ordering="incident__reference")
     def incident_ref(self, obj: TimelineEntry) -> str:

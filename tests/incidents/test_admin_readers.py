@@ -5,6 +5,7 @@ message."""
 
 import pytest
 from django.contrib import messages
+from django.urls import reverse
 
 from ircore import roles
 
@@ -58,3 +59,16 @@ def test_a_bad_id_is_still_403_for_someone_without_the_verb(client, make_user, s
     # Someone who may not acknowledge learns nothing about which ids exist.
     client.force_login(make_user("reader", roles.SUPPORT))
     assert client.post("/admin/incidents/incident/999999/acknowledge/").status_code == 403
+
+
+def test_timeline_entry_page_has_back_to_list_not_close(client, declare, people):
+    incident = declare()
+    entry = incident.timeline.first()
+    client.force_login(people.manager)
+
+    html = client.get(
+        reverse("admin:incidents_timelineentry_change", args=[entry.pk])
+    ).content.decode()
+
+    assert 'class="closelink"' not in html and ">Close<" not in html
+    assert "Back to list" in html
