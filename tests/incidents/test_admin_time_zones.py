@@ -2,6 +2,7 @@
 (their profile), so two people reading the same moment know it is the same moment."""
 
 import inspect
+import re
 
 import pytest
 import time_machine
@@ -108,7 +109,7 @@ def test_a_chronology_error_names_both_times_in_one_zone(client, declare, viewer
 
     assert response.status_code == 200
     [message] = response.context["adminform"].form.errors["detected_at"]
-    assert message == (
-        "detected time (2025-03-14 10:00:00 UTC) cannot be after declared time "
-        "(2025-03-14 09:00:00 UTC); durations would be negative."
-    )
+    quoted = re.findall(r"\((\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?) ([A-Z][A-Za-z0-9+-]*)\)", message)
+    assert len(quoted) == 2, message
+    (_, zone), (_, other_zone) = quoted
+    assert zone == other_zone, message
