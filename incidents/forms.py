@@ -5,6 +5,7 @@ They only collect and check input; every change is made by ``incidents.services`
 """
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
@@ -17,6 +18,7 @@ from ircore.models import IncidentType, Service, Severity
 
 from . import services
 from .models import TIMESTAMP_ORDER, ChecklistItem, Incident, RoleAssignment, TimelineEntry
+from .templatetags.ir_time import zone_label
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 FALLBACK_COLOUR = "#757575"
@@ -40,16 +42,30 @@ def text_colour_on(colour: str) -> str:
 
 
 def severity_badge(severity: Severity | None) -> str:
+    """The severity's key in its colour. The colour comes from ``severity_stylesheet`` (a
+    class per level), not a style="" attribute, which a Content-Security-Policy without
+    'unsafe-inline' blocks."""
     if severity is None:
         return "—"
-    colour = safe_colour(severity.colour)
     return format_html(
-        '<span class="ir-badge" style="background-color:{};color:{}" title="{}">{}</span>',
-        colour,
-        text_colour_on(colour),
+        '<span class="ir-badge ir-sev-{}" title="{}">{}</span>',
+        severity.pk,
         severity.name,
         severity.key,
     )
+
+
+def severity_stylesheet(severities: Any) -> str:
+    """One rule per severity level, served as a stylesheet of its own (see
+    ``IncidentAdmin.severity_css_view``): the badge colours come from the policy."""
+    rules = []
+    for severity in severities:
+        colour = safe_colour(severity.colour)
+        rules.append(
+            f".ir-sev-{int(severity.pk)} {{ background-color: {colour}; "
+            f"color: {text_colour_on(colour)}; }}"
+        )
+    return "\n".join(rules) + "\n"
 
 
 class SeverityChoiceField(forms.ModelChoiceField):
@@ -159,6 +175,11 @@ class IncidentAdminForm(forms.ModelForm):
         # for a title edit, put the old values back.
         for field in self.fields.values():
             field.show_hidden_initial = True
+        # The inputs read and show times in the viewer's zone: say which.
+        zone = zone_label()
+        for name in TIMESTAMP_ORDER:
+            if name in self.fields:
+                self.fields[name].help_text = f"In {zone}."
 
     def clean_financial_impact(self):
         amount = self.cleaned_data.get("financial_impact")
@@ -178,8 +199,15 @@ class IncidentAdminForm(forms.ModelForm):
         return cleaned
 
     def service_data(self) -> dict[str, Any]:
-        """The changed fields, as ``incident_update`` takes them."""
-        return {f: self.cleaned_data[f] for f in self.changed_data if f in UPDATABLE_FIELDS}
+        """The changed fields, as ``incident_update`` takes them. Times go in UTC, the zone
+        the stored times are in, so a refusal that quotes both reads them in one zone."""
+        return {
+            f: _in_utc(self.cleaned_data[f]) for f in self.changed_data if f in UPDATABLE_FIELDS
+        }
+
+
+def _in_utc(value: Any) -> Any:
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
 class ChecklistItemInlineForm(forms.ModelForm):
@@ -259,9 +287,26 @@ class SeverityForm(ActionForm):
             self.fields["severity"].help_text = help_text
 
 
+class PastTimeField(forms.DateTimeField):
+    """An optional "when it happened", for recording an incident after the fact; read in
+    the viewer's zone (named in the help text) and checked by the service against the
+    incident's chronology."""
+
+    widget = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+def _past_time_help(what: str) -> str:
+    return f"Leave empty for now. To record {what} after the fact: when, in {zone_label()}."
+
+
 class RoleForm(ActionForm):
     role = forms.ChoiceField(choices=RoleAssignment.Role.choices)
     user = PersonChoiceField(label="Person")
+    at = PastTimeField(label="Since")
     override_reason = forms.CharField(
         max_length=300,
         required=False,
@@ -274,6 +319,12 @@ class RoleForm(ActionForm):
         # Only incident managers may override the certification rule; others never see it.
         if not can_override:
             del self.fields["override_reason"]
+        self.fields["at"].help_text = _past_time_help("an assignment")
+
+
+def role_time(data: dict[str, Any]) -> dict[str, Any]:
+    """``at=`` for ``role_assign`` only when a time was given: now is the service's default."""
+    return {"at": data["at"]} if data.get("at") else {}
 
 
 class ChecklistTickForm(ActionForm):
@@ -299,7 +350,15 @@ class NoteForm(ActionForm):
         choices=[(k, TimelineEntry.Kind(k).label) for k in TimelineEntry.MANUAL_KINDS],
         initial=TimelineEntry.Kind.NOTE,
     )
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Markdown: **bold**, [links](https://…).",
+    )
+    occurred_at = PastTimeField(label="When")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_at"].help_text = _past_time_help("a note")
 
 
 CHECKPOINT_LABELS = {

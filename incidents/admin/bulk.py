@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 
 from ircore.errors import RuleError
 
+from .. import permissions as verbs
 from .. import services
 from ..forms import (
     CHECKPOINT_LABELS,
@@ -21,18 +22,22 @@ from ..forms import (
     RoleForm,
     SeverityForm,
     StatusForm,
+    role_time,
 )
 from ..models import (
     Incident,
     RoleAssignment,
     TimelineEntry,
 )
+from .access import allowed, refusal, refuses
 
 
 class IncidentBulkActions:
     """Mixed into ``IncidentAdmin``: the change list's actions."""
 
     # --- change list actions: each loops over the service and reports counts ----------------
+    # Each action's ``permissions`` names its verb: Django asks ``has_<verb>_permission``,
+    # which asks the verb table, as the incident page's buttons and the API do.
 
     def _report(
         self,
@@ -40,11 +45,15 @@ class IncidentBulkActions:
         incidents: QuerySet[Incident],
         perform: Callable[[Incident], Any],
         done: str,
+        *,
+        name: str,
     ) -> None:
         """One message per action: '2 incidents moved to monitoring; 1 refused: …'."""
         succeeded, refused = 0, []
         for incident in incidents:
             try:
+                if refuses(incident, name):
+                    raise RuleError(refusal(incident))
                 perform(incident)
             except RuleError as error:
                 message = error.message
@@ -68,6 +77,7 @@ class IncidentBulkActions:
         queryset: QuerySet[Incident],
         *,
         action: str,
+        name: str,
         form_class: type[ActionForm],
         title: str,
         run: Callable[[dict[str, Any]], tuple[Callable[[Incident], Any], str]],
@@ -80,7 +90,7 @@ class IncidentBulkActions:
         form = form_class(request.POST if applying else None, **kwargs)
         if applying and form.is_valid():
             perform, done = run(form.cleaned_data)
-            self._report(request, queryset, perform, done)
+            self._report(request, queryset, perform, done, name=name)
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -96,12 +106,12 @@ class IncidentBulkActions:
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/incidents/incident/bulk_action.html", context)
 
-    @admin.action(description="Acknowledge selected incidents", permissions=["change"])
+    @admin.action(description="Acknowledge selected incidents", permissions=["acknowledge"])
     def acknowledge_selected(self, request, queryset):
         perform = partial(_acknowledge, user=request.user)
-        self._report(request, queryset, perform, "acknowledged")
+        self._report(request, queryset, perform, "acknowledged", name=verbs.ACKNOWLEDGE)
 
-    @admin.action(description="Move selected incidents to a status…", permissions=["change"])
+    @admin.action(description="Move selected incidents to a status…", permissions=["move"])
     def move_status_selected(self, request, queryset):
         def run(data):
             label = Incident.Status(data["status"]).label.lower()
@@ -114,12 +124,15 @@ class IncidentBulkActions:
             request,
             queryset,
             action="move_status_selected",
+            name=verbs.MOVE,
             form_class=StatusForm,
             title="Move incidents to a status",
             run=run,
         )
 
-    @admin.action(description="Change severity of selected incidents…", permissions=["change"])
+    @admin.action(
+        description="Change severity of selected incidents…", permissions=["change_severity"]
+    )
     def change_severity_selected(self, request, queryset):
         def run(data):
             return (
@@ -136,12 +149,13 @@ class IncidentBulkActions:
             request,
             queryset,
             action="change_severity_selected",
+            name=verbs.CHANGE_SEVERITY,
             form_class=SeverityForm,
             title="Change the severity of incidents",
             run=run,
         )
 
-    @admin.action(description="Assign a role on selected incidents…", permissions=["assign"])
+    @admin.action(description="Assign a role on selected incidents…", permissions=["assign_role"])
     def assign_role_selected(self, request, queryset):
         def run(data):
             person = data["user"]
@@ -153,6 +167,7 @@ class IncidentBulkActions:
                     person=person,
                     by=request.user,
                     override_reason=data.get("override_reason", ""),
+                    **role_time(data),
                 ),
                 f"now have {person.get_full_name() or person.get_username()} as {label}",
             )
@@ -161,12 +176,11 @@ class IncidentBulkActions:
             request,
             queryset,
             action="assign_role_selected",
+            name=verbs.ASSIGN_ROLE,
             form_class=RoleForm,
             title="Assign a role on incidents",
             run=run,
-            form_kwargs={
-                "can_override": request.user.has_perm("incidents.override_ic_certification")
-            },
+            form_kwargs={"can_override": allowed(request.user, verbs.OVERRIDE_IC_CERTIFICATION)},
         )
 
     @admin.action(description="Add a note to selected incidents…", permissions=["note"])
@@ -174,7 +188,13 @@ class IncidentBulkActions:
         def run(data):
             label = TimelineEntry.Kind(data["kind"]).label.lower()
             return (
-                partial(_note, kind=data["kind"], text=data["text"], user=request.user),
+                partial(
+                    _note,
+                    kind=data["kind"],
+                    text=data["text"],
+                    occurred_at=data.get("occurred_at"),
+                    user=request.user,
+                ),
                 f"got the {label} on their timeline",
             )
 
@@ -182,12 +202,15 @@ class IncidentBulkActions:
             request,
             queryset,
             action="add_note_selected",
+            name=verbs.NOTE,
             form_class=NoteForm,
             title="Add to the timeline of incidents",
             run=run,
         )
 
-    @admin.action(description="Record a security checkpoint on selected…", permissions=["change"])
+    @admin.action(
+        description="Record a security checkpoint on selected…", permissions=["mark_checkpoint"]
+    )
     def mark_checkpoint_selected(self, request, queryset):
         def run(data):
             return (
@@ -199,20 +222,29 @@ class IncidentBulkActions:
             request,
             queryset,
             action="mark_checkpoint_selected",
+            name=verbs.MARK_CHECKPOINT,
             form_class=CheckpointForm,
             title="Record a security checkpoint on incidents",
             run=run,
         )
 
-    def has_assign_permission(self, request):
-        return self.has_change_permission(request) and request.user.has_perm(
-            "incidents.add_roleassignment"
-        )
+    def has_acknowledge_permission(self, request):
+        return allowed(request.user, verbs.ACKNOWLEDGE)
+
+    def has_move_permission(self, request):
+        return allowed(request.user, verbs.MOVE)
+
+    def has_change_severity_permission(self, request):
+        return allowed(request.user, verbs.CHANGE_SEVERITY)
+
+    def has_assign_role_permission(self, request):
+        return allowed(request.user, verbs.ASSIGN_ROLE)
 
     def has_note_permission(self, request):
-        return self.has_change_permission(request) and request.user.has_perm(
-            "incidents.add_timelineentry"
-        )
+        return allowed(request.user, verbs.NOTE)
+
+    def has_mark_checkpoint_permission(self, request):
+        return allowed(request.user, verbs.MARK_CHECKPOINT)
 
 
 # The list actions' single steps, so _report can refuse them one incident at a time.
@@ -230,14 +262,16 @@ def _change_severity(incident, *, severity, reason, user):
     )
 
 
-def _assign(incident, *, role, person, by, override_reason):
+def _assign(incident, *, role, person, by, override_reason, **when):
     return services.role_assign(
-        incident=incident, role=role, user=person, by=by, override_reason=override_reason
+        incident=incident, role=role, user=person, by=by, override_reason=override_reason, **when
     )
 
 
-def _note(incident, *, kind, text, user):
-    return services.note_add(incident=incident, kind=kind, text=text, user=user)
+def _note(incident, *, kind, text, occurred_at, user):
+    return services.note_add(
+        incident=incident, kind=kind, text=text, occurred_at=occurred_at, user=user
+    )
 
 
 def _checkpoint(incident, *, checkpoint, user):

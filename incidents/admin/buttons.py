@@ -6,11 +6,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from ircore.errors import RuleError
 
+from .. import permissions as verbs
 from .. import services
 from ..forms import (
     CHECKPOINT_LABELS,
@@ -24,11 +25,13 @@ from ..forms import (
     SeverityForm,
     StatusForm,
     add_rule_error,
+    role_time,
     severity_badge,
 )
 from ..models import (
     Incident,
 )
+from .access import allowed, refusal, refuses
 
 Perform = Callable[[Incident, dict[str, Any]], str]
 
@@ -38,31 +41,34 @@ class IncidentButtonViews:
 
     # --- the incident page's buttons (custom views) -----------------------------------------
 
-    def _incident_or_404(self, request: HttpRequest, object_id: str) -> Incident:
-        incident = self.get_object(request, unquote(object_id))
-        if incident is None:
-            raise Http404(f"No incident with id {object_id!r}.")
-        return incident
-
     def _action_view(
         self,
         request: HttpRequest,
         object_id: str,
         *,
+        name: str,
         form_class: type[ActionForm],
         title: str,
         perform: Perform,
-        perm: str | None = None,
         form_kwargs: dict[str, Any] | None = None,
         submit_label: str = "Save",
     ) -> HttpResponse:
         """GET shows the action's form; POST calls the service and goes back to the incident
-        with a message, or shows the refusal as a form error."""
-        incident = self._incident_or_404(request, object_id)
-        if not self.has_change_permission(request, incident) or (
-            perm and not request.user.has_perm(perm)
-        ):
+        with a message, or shows the refusal as a form error.
+
+        ``name`` is the verb (``incidents.permissions``): without it, 403 before the incident
+        is even looked up; an id that names no incident goes to the list with a message, as
+        the change view does; a closed incident that no longer takes the verb goes back to
+        its page with the reason.
+        """
+        if not allowed(request.user, name):
             raise PermissionDenied
+        incident = self.get_object(request, unquote(object_id))
+        if incident is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if refuses(incident, name):
+            self.message_user(request, refusal(incident), messages.ERROR)
+            return HttpResponseRedirect(self._url("change", incident.pk))
         kwargs = {"incident": incident, **(form_kwargs or {})}
         if request.method == "POST":
             form = form_class(request.POST, **kwargs)
@@ -103,6 +109,7 @@ class IncidentButtonViews:
         return self._action_view(
             request,
             object_id,
+            name=verbs.ACKNOWLEDGE,
             form_class=AcknowledgeForm,
             title="Acknowledge",
             perform=perform,
@@ -121,6 +128,7 @@ class IncidentButtonViews:
         return self._action_view(
             request,
             object_id,
+            name=verbs.MOVE,
             form_class=StatusForm,
             title="Move status",
             perform=perform,
@@ -144,6 +152,7 @@ class IncidentButtonViews:
         return self._action_view(
             request,
             object_id,
+            name=verbs.CHANGE_SEVERITY,
             form_class=SeverityForm,
             title="Change severity",
             perform=perform,
@@ -158,6 +167,7 @@ class IncidentButtonViews:
                 user=data["user"],
                 by=request.user,
                 override_reason=data.get("override_reason", ""),
+                **role_time(data),
             )
             person = assignment.user.get_full_name() or assignment.user.get_username()
             return f"{person} is now {assignment.get_role_display()} on {incident.reference}."
@@ -165,13 +175,11 @@ class IncidentButtonViews:
         return self._action_view(
             request,
             object_id,
+            name=verbs.ASSIGN_ROLE,
             form_class=RoleForm,
             title="Assign a role",
             perform=perform,
-            perm="incidents.add_roleassignment",
-            form_kwargs={
-                "can_override": request.user.has_perm("incidents.override_ic_certification")
-            },
+            form_kwargs={"can_override": allowed(request.user, verbs.OVERRIDE_IC_CERTIFICATION)},
             submit_label="Assign",
         )
 
@@ -184,26 +192,30 @@ class IncidentButtonViews:
         return self._action_view(
             request,
             object_id,
+            name=verbs.TICK,
             form_class=ChecklistTickForm,
             title="Tick a checklist item",
             perform=perform,
-            perm="incidents.change_checklistitem",
         )
 
     def note_view(self, request, object_id):
         def perform(incident, data):
             entry = services.note_add(
-                incident=incident, kind=data["kind"], text=data["text"], user=request.user
+                incident=incident,
+                kind=data["kind"],
+                text=data["text"],
+                user=request.user,
+                occurred_at=data.get("occurred_at"),
             )
             return f"{entry.get_kind_display()} added to {incident.reference}'s timeline."
 
         return self._action_view(
             request,
             object_id,
+            name=verbs.NOTE,
             form_class=NoteForm,
             title="Add to the timeline",
             perform=perform,
-            perm="incidents.add_timelineentry",
             submit_label="Add",
         )
 
@@ -217,6 +229,7 @@ class IncidentButtonViews:
         return self._action_view(
             request,
             object_id,
+            name=verbs.MARK_CHECKPOINT,
             form_class=CheckpointForm,
             title="Record a security checkpoint",
             perform=perform,
@@ -224,7 +237,7 @@ class IncidentButtonViews:
         )
 
     def declare_view(self, request):
-        if not self.has_add_permission(request):
+        if not allowed(request.user, verbs.DECLARE):
             raise PermissionDenied
         if request.method == "POST":
             form = DeclareForm(request.POST)

@@ -1,11 +1,21 @@
-"""Display helpers shared by the incident pages: ages, durations, the regulatory clock."""
+"""Display helpers shared by the incident pages: ages, durations, the regulatory clock,
+times with their zone, notes as Markdown."""
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib import admin
+from django.db.models import Model
+from django.utils.html import format_html
+
+from ..markdown import render_markdown
 from ..models import (
     Incident,
 )
+from ..templatetags.ir_time import when
+
+__all__ = ["age_text", "humanise", "note_html", "regulatory_state", "time_columns", "when"]
 
 
 def humanise(delta: timedelta) -> str:
@@ -50,4 +60,29 @@ def regulatory_state(incident: Incident, now: datetime) -> dict[str, Any] | None
     }
 
 
-# --- change list filters -------------------------------------------------------------------
+def note_html(text: str) -> str:
+    """A timeline entry's text as sanitised Markdown, wrapping long words (a 100,000-character
+    word must not widen the page)."""
+    return format_html('<div class="ir-note ir-wrap">{}</div>', render_markdown(text))
+
+
+def _when_column(field: str, label: str) -> Callable[[Any, Model], str]:
+    @admin.display(description=label, ordering=field)
+    def show(self: Any, obj: Model) -> str:
+        return when(getattr(obj, field))
+
+    return show
+
+
+def time_columns(model: type[Model], fields: Iterable[str]) -> type:
+    """A mixin for a ModelAdmin (or inline): for each datetime field ``x``, a column or
+    read-only field ``x_shown`` that reads it with its zone (``when``), where the admin's
+    own display would print a bare local time."""
+    return type(
+        f"{model.__name__}TimeColumns",
+        (),
+        {
+            f"{field}_shown": _when_column(field, model._meta.get_field(field).verbose_name)
+            for field in fields
+        },
+    )

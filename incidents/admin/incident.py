@@ -4,32 +4,29 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from ircore.errors import RuleError
+from ircore.models import Severity
 
-from .. import services
+from .. import permissions as verbs
 from ..forms import (
-    CHECKPOINT_LABELS,
     IncidentAdminForm,
-    NoteForm,
     severity_badge,
+    severity_stylesheet,
 )
-from ..markdown import render_markdown
 from ..models import (
     TIMESTAMP_ORDER,
-    ChecklistItem,
     Incident,
-    IncidentService,
-    RoleAssignment,
 )
-from ..selectors import checklist_progress, incident_list, missing_roles, runbooks_for
+from ..selectors import incident_list
+from .access import allowed
 from .bulk import IncidentBulkActions
 from .buttons import IncidentButtonViews
-from .display import age_text, regulatory_state
+from .display import age_text, time_columns
 from .filters import OpenStateFilter
 from .inlines import (
     AffectedServiceInline,
@@ -38,12 +35,43 @@ from .inlines import (
     TimelineInline,
     _no_policy_editing_from_here,
 )
+from .page import IncidentPage, buttons_help
+from .saving import IncidentSaving
+
+# Times the page only shows (``x_shown``, with their zone); the lifecycle times too, for those
+# who read the page without editing it.
+SHOWN_TIMES = (
+    *TIMESTAMP_ORDER,
+    "regulatory_due_at",
+    "regulator_notified_at",
+    "evidence_preserved_at",
+    "credentials_rotated_at",
+    "created_at",
+    "updated_at",
+)
+IncidentTimes = time_columns(Incident, SHOWN_TIMES)
 
 
 @admin.register(Incident)
-class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin):
+class IncidentAdmin(
+    IncidentPage,
+    IncidentSaving,
+    IncidentButtonViews,
+    IncidentBulkActions,
+    IncidentTimes,
+    SimpleHistoryAdmin,
+):
     form = IncidentAdminForm
-    list_display = ["reference", "title", "severity_col", "status", "ic", "age", "services_col"]
+    list_display = [
+        "reference",
+        "title",
+        "severity_col",
+        "status",
+        "ic",
+        "declared_at_shown",
+        "age",
+        "services_col",
+    ]
     list_display_links = ["reference", "title"]
     list_filter = [
         OpenStateFilter,
@@ -65,13 +93,8 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
         "reference",
         "severity_col",
         "status",
-        "regulatory_due_at",
-        "regulator_notified_at",
-        "evidence_preserved_at",
-        "credentials_rotated_at",
         "created_by",
-        "created_at",
-        "updated_at",
+        *(f"{name}_shown" for name in SHOWN_TIMES),
     ]
     fieldsets = [
         (
@@ -85,7 +108,6 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
                     "is_drill",
                     "channel_name",
                 ],
-                "description": "Severity and status change only with the buttons above.",
             },
         ),
         (
@@ -93,8 +115,6 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             {
                 "classes": ["collapse"],
                 "fields": list(TIMESTAMP_ORDER),
-                "description": "Corrections must keep the order impact started ≤ detected ≤ "
-                "declared ≤ acknowledged ≤ mitigated ≤ resolved ≤ closed.",
             },
         ),
         (
@@ -113,10 +133,10 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             {
                 "classes": ["collapse"],
                 "fields": [
-                    "regulatory_due_at",
-                    "regulator_notified_at",
-                    "evidence_preserved_at",
-                    "credentials_rotated_at",
+                    "regulatory_due_at_shown",
+                    "regulator_notified_at_shown",
+                    "evidence_preserved_at_shown",
+                    "credentials_rotated_at_shown",
                 ],
             },
         ),
@@ -124,7 +144,7 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             "Record",
             {
                 "classes": ["collapse"],
-                "fields": ["reference", "created_by", "created_at", "updated_at"],
+                "fields": ["reference", "created_by", "created_at_shown", "updated_at_shown"],
             },
         ),
     ]
@@ -145,6 +165,45 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
 
     def get_ordering(self, request):
         return ["-open_rank", "-declared_at", "-id"]
+
+    ORDER_HELP = (
+        "Corrections must keep the order impact started ≤ detected ≤ declared ≤ acknowledged "
+        "≤ mitigated ≤ resolved ≤ closed."
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        """The help texts speak only of what this viewer can use on this incident; a reader
+        sees the lifecycle times with their zone instead of inputs."""
+        editable = obj is not None and self.has_change_permission(request, obj)
+        buttons = self._buttons(request, obj) if obj is not None else {}
+        shaped = []
+        for title, options in super().get_fieldsets(request, obj):
+            options = {**options, "fields": list(options["fields"])}
+            if title == "Details":
+                options["description"] = buttons_help(buttons) if editable else ""
+            elif title == "Lifecycle times":
+                if editable:
+                    options["description"] = self.ORDER_HELP
+                else:
+                    options["fields"] = [f"{name}_shown" for name in TIMESTAMP_ORDER]
+            shaped.append((title, options))
+        return shaped
+
+    def has_add_permission(self, request):
+        return allowed(request.user, verbs.DECLARE)
+
+    def has_change_permission(self, request, obj=None):
+        # The edit form is the "edit details" verb; a closed incident takes none of it.
+        return allowed(request.user, verbs.EDIT_DETAILS, obj)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # A bad id on the change view or any action URL: back to the list, saying so.
+        self.message_user(
+            request,
+            f"There is no incident with id “{object_id}”; here is the list.",
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(self._url("changelist"))
 
     def get_list_display(self, request):
         # Who runs an incident is for those who may read role assignments (not Support).
@@ -182,6 +241,11 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
         # Ahead of the stock URLs, whose "<path:object_id>/" would swallow these.
         return [
             path("declare/", wrap(self.declare_view), name=f"{prefix}_declare"),
+            path(
+                "severity-colours.css",
+                wrap(self.severity_css_view, cacheable=True),
+                name=f"{prefix}_severity_css",
+            ),
             incident_path("acknowledge", self.acknowledge_view, "acknowledge"),
             incident_path("status", self.status_view, "status"),
             incident_path("severity", self.severity_view, "severity"),
@@ -198,6 +262,15 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             args=args,
             current_app=self.admin_site.name,
         )
+
+    def severity_css_view(self, request: HttpRequest) -> HttpResponse:
+        """The severity badges' colours, from the policy, as a stylesheet: no style=""
+        attributes, so a Content-Security-Policy without 'unsafe-inline' shows them."""
+        css = severity_stylesheet(Severity.objects.only("pk", "colour").order_by("pk"))
+        response = HttpResponse(css, content_type="text/css; charset=utf-8")
+        # Short: a policy import's new colours show within a minute.
+        response["Cache-Control"] = "private, max-age=60"
+        return response
 
     def add_view(self, request, form_url="", extra_context=None):
         # Incidents begin with a declaration (reference, checklist, timeline, page), which
@@ -231,83 +304,6 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
         context["show_save_and_add_another"] = False
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _essentials(self, request: HttpRequest, incident: Incident) -> dict[str, Any]:
-        """What a responder needs first: the state of the incident and what to do next."""
-        now = timezone.now()
-        progress = checklist_progress(incident)
-        current = list(
-            RoleAssignment.objects.filter(incident=incident, relieved_at__isnull=True)
-            .select_related("user")
-            .order_by("role", "-assigned_at")
-        )
-        ic = next((a for a in current if a.role == RoleAssignment.Role.INCIDENT_COMMANDER), None)
-        # The IC has its own line; other required roles nobody holds are called out.
-        lacking = [
-            {"role": role, "label": RoleAssignment.Role(role).label}
-            for role in missing_roles(incident, current)
-            if role != RoleAssignment.Role.INCIDENT_COMMANDER
-        ]
-        can_change = self.has_change_permission(request, incident)
-        pk = incident.pk
-        checkpoints = []
-        if incident.security_tracked:
-            for key, label in CHECKPOINT_LABELS.items():
-                checkpoints.append(
-                    {
-                        "key": key,
-                        "label": label,
-                        "at": getattr(incident, services.SECURITY_CHECKPOINTS[key]),
-                        "url": f"{self._url('security', pk)}?checkpoint={key}",
-                    }
-                )
-        user = request.user
-        # Show only what the viewer may read elsewhere (as the API detail does): Support sees
-        # the incident, not who runs it, its checklist or the runbooks.
-        sees_roles = user.has_perm("incidents.view_roleassignment")
-        sees_checklist = user.has_perm("incidents.view_checklistitem")
-        sees_runbooks = user.has_perm("incidents.view_runbook")
-        return {
-            "ir": {
-                "sees_roles": sees_roles,
-                "sees_checklist": sees_checklist,
-                "severity_badge": severity_badge(incident.severity),
-                "age": age_text(incident, now),
-                "ic": ic if sees_roles else None,
-                "missing_roles": lacking if sees_roles else [],
-                "checklist": progress,
-                "regulatory": regulatory_state(incident, now),
-                "checkpoints": checkpoints,
-                "moves": [
-                    {
-                        "status": status,
-                        "label": Incident.Status(status).label,
-                        "url": f"{self._url('status', pk)}?status={status}",
-                    }
-                    for status in services.allowed_moves(incident)
-                ],
-                "runbooks": [(rb, render_markdown(rb.body)) for rb in runbooks_for(incident)]
-                if sees_runbooks
-                else [],
-                "can_change": can_change,
-                "can_assign": can_change and user.has_perm("incidents.add_roleassignment"),
-                "can_tick": can_change and user.has_perm("incidents.change_checklistitem"),
-                "can_note": can_change and user.has_perm("incidents.add_timelineentry"),
-                "note_form": NoteForm(auto_id="note_%s"),
-                "urls": {
-                    name: self._url(name, pk)
-                    for name in (
-                        "acknowledge",
-                        "status",
-                        "severity",
-                        "role",
-                        "checklist",
-                        "note",
-                        "security",
-                    )
-                },
-            }
-        }
-
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
@@ -316,73 +312,3 @@ class IncidentAdmin(IncidentButtonViews, IncidentBulkActions, SimpleHistoryAdmin
             # the incident in between). The whole save is one transaction, so nothing stuck.
             self.message_user(request, f"Nothing was saved: {error.message}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
-
-    def save_model(self, request, obj, form, change):
-        if not change:  # add_view redirects to the declare form; this is never reached
-            raise PermissionDenied
-        data = form.service_data()
-        if data:
-            services.incident_update(incident=obj, user=request.user, data=data)
-
-    def save_formset(self, request, form, formset, change):
-        incident = form.instance
-        # What construct_change_message() reads from a saved formset.
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        if formset.model is IncidentService:
-            self._save_affected(request.user, incident, formset)
-        elif formset.model is ChecklistItem:
-            self._save_checklist(request, formset)
-        # Roles and the timeline are read-only rows: they change through their actions.
-
-    def _save_affected(self, user, incident: Incident, formset) -> None:
-        originals = {
-            row.pk: row
-            for row in IncidentService.objects.filter(incident=incident).select_related("service")
-        }
-        deleted = formset.deleted_forms
-        to_set = []
-        # Removals first, so a row whose service was swapped with another row's cannot
-        # delete what the other row just set.
-        for row_form in formset.forms:
-            pk = row_form.instance.pk
-            original = originals.get(pk)
-            if row_form in deleted:
-                if original is not None:
-                    services.affected_service_remove(
-                        incident=incident, service=original.service, user=user
-                    )
-                    formset.deleted_objects.append(original)
-                continue
-            if not row_form.has_changed():
-                continue
-            service = row_form.cleaned_data["service"]
-            if original is not None and original.service_id != service.pk:
-                services.affected_service_remove(
-                    incident=incident, service=original.service, user=user
-                )
-            to_set.append((row_form, original, service))
-        for row_form, original, service in to_set:
-            row = services.affected_service_set(
-                incident=incident,
-                service=service,
-                status=row_form.cleaned_data["status"],
-                user=user,
-            )
-            if original is None:
-                formset.new_objects.append(row)
-            else:
-                formset.changed_objects.append((row, row_form.changed_data))
-
-    def _save_checklist(self, request, formset) -> None:
-        for row_form in formset.forms:
-            if "done" not in row_form.changed_data:  # unchanged from what this person saw
-                continue
-            item, wanted = row_form.instance, row_form.cleaned_data["done"]
-            if item.done == wanted:
-                # Someone else got there first (the row was read fresh for this save).
-                who = item.done_by.get_username() if item.done_by else "someone"
-                state = f"ticked by {who}" if wanted else "unticked"
-                self.message_user(request, f"“{item.text}” was already {state}.", messages.INFO)
-                continue
-            item = services.checklist_tick(item=item, user=request.user, done=wanted)
-            formset.changed_objects.append((item, ["done"]))

@@ -3,7 +3,9 @@
 from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import F
+from django.forms.models import BaseInlineFormSet
 
+from .. import permissions as verbs
 from ..forms import (
     ChecklistItemInlineForm,
 )
@@ -13,6 +15,12 @@ from ..models import (
     RoleAssignment,
     TimelineEntry,
 )
+from .access import allowed
+from .display import note_html, time_columns
+
+# The incident page shows this many timeline entries, newest first, and links to the
+# timeline's own list for the rest: an alert storm can write thousands.
+TIMELINE_ON_PAGE = 50
 
 
 def _no_policy_editing_from_here(field) -> None:
@@ -46,12 +54,23 @@ class AffectedServiceInline(admin.TabularInline):
         field.choices = list(field.choices)
         return formset
 
+    # Adding, changing and removing affected services are verbs (the verb table), not the
+    # incident's change permission; a closed incident takes none of them.
+    def has_add_permission(self, request, obj=None):
+        return allowed(request.user, verbs.SET_SERVICE, obj)
 
-class RoleInline(admin.TabularInline):
+    def has_change_permission(self, request, obj=None):
+        return allowed(request.user, verbs.SET_SERVICE, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return allowed(request.user, verbs.REMOVE_SERVICE, obj)
+
+
+class RoleInline(time_columns(RoleAssignment, ["assigned_at", "relieved_at"]), admin.TabularInline):
     """Who held which role when, current holders first; roles change with "Assign role"."""
 
     model = RoleAssignment
-    fields = ["role", "user", "current", "assigned_at", "relieved_at", "assigned_by"]
+    fields = ["role", "user", "current", "assigned_at_shown", "relieved_at_shown", "assigned_by"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -79,13 +98,13 @@ class RoleInline(admin.TabularInline):
         return False
 
 
-class ChecklistInline(admin.TabularInline):
+class ChecklistInline(time_columns(ChecklistItem, ["done_at"]), admin.TabularInline):
     """Tick or untick with the checkbox; ``checklist_tick`` records who and when."""
 
     model = ChecklistItem
     form = ChecklistItemInlineForm
-    fields = ["text", "done", "done_by", "done_at"]
-    readonly_fields = ["text", "done_by", "done_at"]
+    fields = ["text", "done", "done_by", "done_at_shown"]
+    readonly_fields = ["text", "done_by", "done_at_shown"]
     extra = 0
     can_delete = False
     verbose_name_plural = "checklist"
@@ -96,15 +115,39 @@ class ChecklistInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False  # items come from the severity's checklist
 
+    def has_change_permission(self, request, obj=None):
+        # Ticking is its own verb: it needs no right to edit the incident's details.
+        return allowed(request.user, verbs.TICK, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
 
-class TimelineInline(admin.TabularInline):
-    """Everything that happened, newest first; add to it with the note form above."""
+class NewestTimeline(BaseInlineFormSet):
+    """The newest ``TIMELINE_ON_PAGE`` entries; ``has_more`` says whether older ones exist
+    (read as one more row, so the page costs no COUNT over a long timeline)."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_newest"):
+            rows = list(super().get_queryset()[: TIMELINE_ON_PAGE + 1])
+            self._has_more = len(rows) > TIMELINE_ON_PAGE
+            self._newest = rows[:TIMELINE_ON_PAGE]
+        return self._newest
+
+    @property
+    def has_more(self) -> bool:
+        self.get_queryset()
+        return self._has_more
+
+
+class TimelineInline(time_columns(TimelineEntry, ["occurred_at"]), admin.TabularInline):
+    """What happened, newest first (the newest ``TIMELINE_ON_PAGE``, with a link to the
+    whole timeline); notes render as sanitised Markdown. Add to it with the note form."""
 
     model = TimelineEntry
-    fields = ["occurred_at", "kind", "author", "text"]
+    formset = NewestTimeline
+    template = "admin/incidents/incident/timeline_inline.html"
+    fields = ["occurred_at_shown", "kind", "author", "text_shown"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -114,6 +157,10 @@ class TimelineInline(admin.TabularInline):
         return (
             super().get_queryset(request).select_related("author").order_by("-occurred_at", "-id")
         )
+
+    @admin.display(description="text")
+    def text_shown(self, obj: TimelineEntry) -> str:
+        return note_html(obj.text)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -143,6 +143,17 @@ class FormReader(HTMLParser):
             self._textarea = None
 
 
+def badge_css(client, severity):
+    """The badge's colours: its class on the page, its rule in the severity stylesheet the
+    page links (no style="" attribute, so a CSP without 'unsafe-inline' shows them)."""
+    sheet = client.get(reverse("admin:incidents_incident_severity_css"))
+    assert sheet["Content-Type"].startswith("text/css")
+    rule = next(
+        line for line in sheet.content.decode().splitlines() if f".ir-sev-{severity.pk} " in line
+    )
+    return rule
+
+
 def change_form_data(client, incident):
     """The incident page's form as a browser would post it unchanged (a mutable dict)."""
     response = client.get(url("change", incident.pk))
@@ -168,8 +179,11 @@ def test_add_incident_goes_to_the_declare_form(manager_client):
 def test_declare_form_creates_the_incident_through_the_service(manager_client, policy, people):
     page = manager_client.get(url("declare"))
     assert page.status_code == 200
-    # Each severity offered with its key, name and colour.
-    assert b"background-color:#d32f2f" in page.content
+    # Each severity offered with its key, name and colour (from the linked stylesheet).
+    assert f'class="ir-badge ir-sev-{policy.sev1.pk}"'.encode() in page.content
+    assert reverse("admin:incidents_incident_severity_css").encode() in page.content
+    assert "background-color: #d32f2f;" in badge_css(manager_client, policy.sev1)
+    assert b'style="' not in page.content.split(b'id="declare_form"')[1].split(b"</form>")[0]
     assert b"SEV-1</span> Critical" in page.content
 
     response = manager_client.post(
@@ -279,13 +293,26 @@ def test_status_form_shows_a_race_lost_to_another_responder_as_a_form_error(
 ):
     incident = declare()
     services.incident_set_status(incident=incident, status="resolved", user=people.ic)
-    services.incident_set_status(incident=incident, status="closed", user=people.ic)
 
-    # The browser still offers "investigating" from before the incident was closed.
-    response = manager_client.post(url("status", incident.pk), {"status": "investigating"})
+    # The browser still offers "monitoring" from before the incident was resolved.
+    response = manager_client.post(url("status", incident.pk), {"status": "monitoring"})
 
     assert response.status_code == 200
     assert response.context["form"].errors["status"]
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
+
+    # Closed meanwhile: a closed incident takes notes only, so the move goes back to the
+    # incident's page with the reason (rule changed in issue 6: it was a form error).
+    services.incident_set_status(incident=incident, status="closed", user=people.ic)
+    response = manager_client.post(url("status", incident.pk), {"status": "investigating"})
+    assert response.status_code == 302
+    assert response["Location"] == url("change", incident.pk)
+    followed = manager_client.get(response["Location"])
+    assert (
+        django_messages.ERROR,
+        f"{incident.reference} is closed: a closed incident takes notes only.",
+    ) in sent_messages(followed)
     incident.refresh_from_db()
     assert incident.status == "closed"
 
@@ -627,7 +654,10 @@ def test_change_page_shows_essentials_and_sanitised_runbooks(manager_client, dec
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert 'class="ir-badge" style="background-color:#f57c00;color:#000000"' in html
+    assert f'class="ir-badge ir-sev-{incident.severity_id}"' in html
+    assert "background-color: #f57c00; color: #000000;" in badge_css(
+        manager_client, incident.severity
+    )
     assert "Cora Chen" in html  # the IC
     assert incident.channel_name in html
     assert "open for " in html
@@ -669,8 +699,9 @@ def test_times_are_shown_in_the_viewers_time_zone(client, declare, people):
 
     page = client.get(url("change", incident.pk)).content.decode()
 
-    # 09:00 UTC is 18:00 in Tokyo.
-    assert "March 14, 2025, 6 p.m." in page
+    # 09:00 UTC is 18:00 in Tokyo, labelled with its zone (issue 6: was "March 14, 2025,
+    # 6 p.m." with no zone).
+    assert "2025-03-14 18:00 JST" in page
 
 
 # --- permissions ---------------------------------------------------------------------------
@@ -766,7 +797,7 @@ def test_changelist_columns_and_open_first_ordering(manager_client, policy, peop
 
     html = response.content.decode()
     assert [i.pk for i in response.context["cl"].result_list] == [old.pk, new.pk]
-    assert 'style="background-color:#f57c00' in html  # SEV-2 badge in its colour
+    assert f'class="ir-badge ir-sev-{policy.sev2.pk}"' in html  # SEV-2 badge in its colour
     assert "open for 3h 00m" in html
     assert "resolved after 2h 59m" in html
     assert "Payments API, Webhooks" in html

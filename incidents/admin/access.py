@@ -1,0 +1,28 @@
+"""What the admin asks the verb table (``ircore.verbs`` + ``incidents.permissions``) before it
+shows a button, opens an action view, runs a list action or makes an inline editable.
+
+Two questions, both from the table: does the person hold the verb's permissions, and does
+the incident (if there is one) still accept the verb (a closed incident takes notes only).
+The API asks the same table, so a button is shown exactly when the API would take the call.
+"""
+
+from typing import Any
+
+from ircore.verbs import may, verb
+
+from ..models import Incident
+
+
+def refuses(incident: Incident | None, name: str) -> bool:
+    """Whether the incident no longer takes the verb: it is closed and the verb is not one
+    a closed incident accepts."""
+    return incident is not None and incident.is_closed and not verb(name).on_closed
+
+
+def allowed(user: Any, name: str, incident: Incident | None = None) -> bool:
+    """``user`` may use the verb, on ``incident`` if given."""
+    return may(user, name) and not refuses(incident, name)
+
+
+def refusal(incident: Incident) -> str:
+    return f"{incident.reference} is closed: a closed incident takes notes only."
