@@ -323,8 +323,9 @@ class RoleForm(ActionForm):
 
 
 def role_time(data: dict[str, Any]) -> dict[str, Any]:
-    """``at=`` for ``role_assign`` only when a time was given: now is the service's default."""
-    return {"at": data["at"]} if data.get("at") else {}
+    """``occurred_at=`` for ``role_assign`` only when a time was given: now is the service's
+    default."""
+    return {"occurred_at": data["at"]} if data.get("at") else {}
 
 
 class ChecklistTickForm(ActionForm):

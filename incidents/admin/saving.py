@@ -34,31 +34,21 @@ class IncidentSaving:
             for row in IncidentService.objects.filter(incident=incident).select_related("service")
         }
         deleted = formset.deleted_forms
-        to_set = []
-        # Removals first, so a row whose service was swapped with another row's cannot
-        # delete what the other row just set.
+        wanted = {
+            row_form.cleaned_data["service"].pk
+            for row_form in formset.forms
+            if row_form not in deleted and row_form.cleaned_data.get("service")
+        }
+        # Sets first, then removals of what no row wants any more: replacing an incident's
+        # only service must not pass through "no service", which the service refuses, and a
+        # service swapped between two rows is never removed.
         for row_form in formset.forms:
-            pk = row_form.instance.pk
-            original = originals.get(pk)
-            if row_form in deleted:
-                if original is not None:
-                    services.affected_service_remove(
-                        incident=incident, service=original.service, user=user
-                    )
-                    formset.deleted_objects.append(original)
+            if row_form in deleted or not row_form.has_changed():
                 continue
-            if not row_form.has_changed():
-                continue
-            service = row_form.cleaned_data["service"]
-            if original is not None and original.service_id != service.pk:
-                services.affected_service_remove(
-                    incident=incident, service=original.service, user=user
-                )
-            to_set.append((row_form, original, service))
-        for row_form, original, service in to_set:
+            original = originals.get(row_form.instance.pk)
             row = services.affected_service_set(
                 incident=incident,
-                service=service,
+                service=row_form.cleaned_data["service"],
                 status=row_form.cleaned_data["status"],
                 user=user,
             )
@@ -66,6 +56,12 @@ class IncidentSaving:
                 formset.new_objects.append(row)
             else:
                 formset.changed_objects.append((row, row_form.changed_data))
+        for original in originals.values():
+            if original.service_id not in wanted:
+                services.affected_service_remove(
+                    incident=incident, service=original.service, user=user
+                )
+                formset.deleted_objects.append(original)
 
     def _save_checklist(self, request, formset) -> None:
         for row_form in formset.forms:

@@ -1,7 +1,6 @@
 """Defect 15: every time on the incident pages carries its zone, in the viewer's own zone
 (their profile), so two people reading the same moment know it is the same moment."""
 
-import inspect
 import re
 
 import pytest
@@ -78,10 +77,6 @@ def test_a_note_time_is_read_in_the_viewers_zone(client, declare, viewers):
     assert incident.timeline.get(text="Paris time").occurred_at == at(20)  # 09:20 UTC
 
 
-@pytest.mark.skipif(
-    "at" not in inspect.signature(services.role_assign).parameters,
-    reason="role_assign(at=) comes with the services part of issue 6 (defect 16)",
-)
 def test_a_role_can_be_recorded_as_held_since_a_past_time(client, declare, viewers):
     incident = declare(now=T0)
     client.force_login(viewers.manager)
