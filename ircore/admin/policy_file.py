@@ -210,8 +210,7 @@ def _field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             continue
         if isinstance(a, list) or isinstance(b, list):
             a, b = a or [], b or []
-            added = sum(1 for item in b if item not in a)
-            removed = sum(1 for item in a if item not in b)
+            added, removed = _count_missing(b, a), _count_missing(a, b)
             parts = [f"{added} added"] * bool(added) + [f"{removed} removed"] * bool(removed)
             out.append(f"{name} ({', '.join(parts) or 'reordered'})")
         elif len(_brief(a)) <= 40 and len(_brief(b)) <= 40:
@@ -219,6 +218,16 @@ def _field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         else:
             out.append(name)  # long text: which field is enough
     return out
+
+
+def _count_missing(items: list[Any], other: list[Any]) -> int:
+    """How many of ``items`` are not in ``other``; by set when the items allow it (a list
+    of a thousand checklist lines must not cost a million comparisons)."""
+    try:
+        known = set(other)
+        return sum(1 for item in items if item not in known)
+    except TypeError:  # unhashable entries (a later section's mappings)
+        return sum(1 for item in items if item not in other)
 
 
 def _brief(value: Any) -> str:

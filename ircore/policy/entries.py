@@ -19,6 +19,10 @@ from .registry import ImportContext
 
 # An entry is named by its natural key in problems; a longer key is cut to this.
 _MAX_LABEL_KEY = 40
+# No policy needs more entries in a section, or items in a list (a checklist, the
+# people to notify); the bound keeps a megabyte of tiny entries from taking minutes.
+MAX_ENTRIES = 1000
+MAX_LIST_ITEMS = 1000
 
 
 class EntryReader:
@@ -127,7 +131,11 @@ class EntryReader:
         if not isinstance(value, list):
             self.problem(name, f"expected a list, got {show(value)}")
             return []
+        if len(value) > MAX_LIST_ITEMS:
+            self.problem(name, f"lists {len(value):,} items (at most {MAX_LIST_ITEMS:,})")
+            return []
         items: list[str] = []
+        seen: set[str] = set()
         for i, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
                 self.problem(f"{name}[{i}]", f"{show(item)} is not a non-empty text")
@@ -139,9 +147,10 @@ class EntryReader:
                 self.problem(
                     f"{name}[{i}]", f"is {len(item):,} characters long (at most {max_length})"
                 )
-            if unique and item in items:
+            if unique and item in seen:
                 self.problem(f"{name}[{i}]", f"{show(item)} is listed twice")
                 continue
+            seen.add(item)
             items.append(item)
         return items
 
@@ -165,6 +174,9 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 def entries(ctx: ImportContext, section: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
         ctx.problems.append(f"{section}: expected a list of entries, got {show(value)}")
+        return []
+    if len(value) > MAX_ENTRIES:
+        ctx.problems.append(f"{section}: {len(value):,} entries (at most {MAX_ENTRIES:,})")
         return []
     return value
 

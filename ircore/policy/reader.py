@@ -25,6 +25,10 @@ MAX_VALUES = 100_000
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 
+# libyaml reads a megabyte in well under a second where pure Python takes ten; the same
+# safe constructor either way (plain types only). It also refuses nesting past 1,000.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:g} MB"
@@ -76,13 +80,15 @@ def loads_policy(text: str, fmt: str = "yaml", *, name: str = "policy") -> Any:
     if len(text) > MAX_FILE_BYTES:
         raise PolicyError([f"{name}: {too_large(len(text.encode('utf-8', 'replace')))}"])
     try:
-        document = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        document = json.loads(text) if fmt == "json" else yaml.load(text, Loader=_YAML_LOADER)
     except json.JSONDecodeError as exc:
         raise PolicyError(
             [f"{name}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"]
         ) from exc
     except yaml.YAMLError as exc:
-        raise PolicyError([f"{name}: not valid {_format_name(fmt)}: {cut(str(exc))}"]) from exc
+        if "maximum nesting depth" in str(exc):
+            raise PolicyError([f"{name}: nested too deeply"]) from None
+        raise PolicyError([f"{name}: not valid YAML: {cut(str(exc))}"]) from exc
     except RecursionError:
         raise PolicyError([f"{name}: nested too deeply"]) from None
     except ValueError as exc:

@@ -194,8 +194,9 @@ def _apply_checklist(sev: Severity, texts: list[str], counts: Counts, ctx: Impor
     """Make the severity's checklist the file's list, keeping rows whose text is unchanged
     (incidents' copies point at them)."""
     current = {item.text: item for item in ChecklistTemplateItem.objects.filter(severity=sev)}
+    keep = set(texts)
     for text, item in current.items():
-        if text not in texts:
+        if text not in keep:
             ctx.mark(item).delete()
             counts.deleted += 1
     for position, text in enumerate(texts, start=1):
