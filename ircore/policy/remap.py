@@ -54,7 +54,8 @@ def movable_relations() -> list[ForeignObjectRel]:
     return [
         rel
         for rel in Severity._meta.related_objects
-        if rel.many_to_one and rel.on_delete is not CASCADE
+        # A reverse foreign key reads "one to many" from this side.
+        if rel.one_to_many and rel.on_delete is not CASCADE
     ]
 
 
