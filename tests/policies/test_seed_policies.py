@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from incidents.models import Incident
 from ircore import policy
 from ircore.models import FinancialThreshold, IncidentType, Severity
 
@@ -66,10 +67,13 @@ def test_each_file_bootstraps_a_fresh_install(db, settings, tmp_path, path):
     settings.VAR_DIR = tmp_path
     out = io.StringIO()
 
-    call_command("bootstrap", "--no-demo", "--policy", str(path), stdout=out)
+    call_command("bootstrap", "--policy", str(path), stdout=out)
 
     assert f"Policy: loaded {path.name} (severities: 4 created" in out.getvalue()
     assert Severity.objects.count() == 4
+    # The demo fits whatever the file calls its levels.
+    assert "Demo data: created" in out.getvalue()
+    assert Incident.objects.count() == 2
 
 
 def load(name: str):
