@@ -149,10 +149,11 @@ class UserAdmin(DjangoUserAdmin):
     queryset, whatever the form. Here it answers only for a real picker: the request names
     a field that is in the autocomplete fields of the model admin (or inline) that shows
     it, the field points at users, and the requester may add or change that model. The
-    picker then lists active accounts only, superusers only to superusers (an account
-    nobody may pick is none of the requester's business), and searches usernames and
-    names; e-mail addresses are searched only for those who may view user accounts
-    anyway. Results show the username, never the address."""
+    picker then lists active accounts only, and superuser accounts only when a superuser
+    asks (the accounts that hold every permission are not listed to everyone who edits a
+    team); it searches usernames and names, and e-mail addresses only for those who may
+    view user accounts anyway, so nobody can confirm an address they may not see. Results
+    show the username, never the address."""
 
     inlines = (ProfileInline,)
 

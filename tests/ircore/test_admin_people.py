@@ -45,8 +45,13 @@ def test_a_responder_cannot_search_users_through_a_field_that_is_no_autocomplete
     no autocomplete field; naming it listed every account, searchable by e-mail."""
     response = pick(client, people.responder, model="incidents.incident", field="created_by")
     assert response.status_code == 403
-    response = pick(client, people.responder, term="corp.example", model="incidents.incident",
-                    field="created_by")  # fmt: skip
+    response = pick(
+        client,
+        people.responder,
+        term="corp.example",
+        model="incidents.incident",
+        field="created_by",
+    )
     assert response.status_code == 403
 
 

@@ -223,3 +223,16 @@ def test_admin_refuses_a_bad_map(client, history, cast):
     assert response.status_code == 200
     assert [p.split(":")[0] for p in response.context["problems"]] == ["severities"] * 2
     assert everything() == before
+
+
+def test_a_moved_incident_keeps_a_history_that_opens(history, admin_client):
+    """Its older history rows name a level that is gone; the history pages still open."""
+    import_command("--map", FULL_MAP)
+    incident = Incident.objects.get(pk=history["SEV-1"].pk)
+    first = incident.history.earliest("history_id")
+
+    pages = [
+        reverse("admin:incidents_incident_history", args=[incident.pk]),
+        reverse("admin:incidents_incident_simple_history", args=[incident.pk, first.history_id]),
+    ]
+    assert [admin_client.get(page).status_code for page in pages] == [200, 200]
