@@ -19,10 +19,10 @@ from .registry import ImportContext
 
 # An entry is named by its natural key in problems; a longer key is cut to this.
 _MAX_LABEL_KEY = 40
-# No policy needs more entries in a section, or items in a list (a checklist, the
-# people to notify); the bound keeps a megabyte of tiny entries from taking minutes.
+# No policy needs more entries in a section, or items in one list (a checklist, the
+# people to notify); the bounds keep a megabyte of tiny entries from taking minutes.
 MAX_ENTRIES = 1000
-MAX_LIST_ITEMS = 1000
+MAX_LIST_ITEMS = 200
 
 
 class EntryReader:

@@ -40,6 +40,8 @@ DURATION_FIELDS = (
 )
 _COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _MAX_RANK = 32767  # PositiveSmallIntegerField
+# Every line is a row with its history row; the seeds' checklists hold a dozen at most.
+MAX_CHECKLIST_LINES = 2000
 
 
 def export_severities() -> list[dict[str, Any]]:
@@ -121,6 +123,12 @@ def validate_severities(value: Any, ctx: ImportContext) -> SeverityPlan:
         )
         found.append(SeverityEntry(values=values, checklist=checklist))
 
+    lines = sum(len(e.checklist) for e in found)
+    if lines > MAX_CHECKLIST_LINES:
+        ctx.problems.append(
+            f"severities: the checklists hold {lines:,} lines in all "
+            f"(at most {MAX_CHECKLIST_LINES:,})"
+        )
     wanted = {e.values["key"] for e in found}
     removed = list(Severity.objects.exclude(key__in=wanted).order_by("rank"))
     remap_problems(ctx, wanted, removed)

@@ -115,7 +115,25 @@ HOSTILE = {
                 ],
             }
         ),
-        "severities[0] (SEV-1).checklist: lists 5,000 items (at most 1,000)",
+        "severities[0] (SEV-1).checklist: lists 5,000 items (at most 200)",
+    ),
+    "forty checklists of 190 lines": (
+        "policy.json",
+        json.dumps(
+            {
+                "version": 1,
+                "severities": [
+                    {
+                        "key": f"S{n}",
+                        "rank": n + 1,
+                        "name": "x",
+                        "checklist": [f"step {i}" for i in range(190)],
+                    }
+                    for n in range(40)
+                ],
+            }
+        ),
+        "severities: the checklists hold 7,600 lines in all (at most 2,000)",
     ),
 }
 
