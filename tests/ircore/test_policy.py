@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from incidents.models import Incident, Runbook
 from ircore import policy
 from ircore.models import ChecklistTemplateItem, FinancialThreshold, IncidentType, Severity
+from ircore.policy import registry
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 DEFAULT = POLICIES / "default.yaml"
@@ -283,7 +284,8 @@ def test_removing_a_severity_still_used_by_an_incident_is_refused(loaded):
 
     assert caught.value.problems == [
         "severities: SEV-3 Medium is not in the file but cannot be removed: "
-        "still referenced by 1 incident (INC-T t)"
+        "still referenced by 1 incident (INC-T t); "
+        "map SEV-3 to a level of the file to move them there"
     ]
     assert state() == before
 
@@ -429,7 +431,7 @@ def test_later_apps_can_register_a_section(loaded, monkeypatch):
     section = policy.PolicySection(
         "escalation_policies", lambda: list(stored), validate, apply, order=50
     )
-    monkeypatch.setitem(policy._SECTIONS, section.name, section)
+    monkeypatch.setitem(registry._SECTIONS, section.name, section)
 
     # Severity keys are checked against the file being imported, not the database.
     loaded["severities"][0]["key"] = "SEV-0"

@@ -358,7 +358,7 @@ def test_every_problem_is_listed_each_naming_its_entry(client, world):
         (
             "policy.yaml",
             b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe",
-            "policy.yaml is not UTF-8 text; a policy file is YAML or JSON.",
+            "policy.yaml is not UTF-8 text (byte 0 is 0x89); a policy file is YAML or JSON.",
         ),
         (
             "policy.txt",

@@ -1,11 +1,14 @@
 """Export or import the policy file.
 
     python manage.py policy export FILE        # FILE "-" writes YAML to stdout
-    python manage.py policy import FILE [--dry-run]
+    python manage.py policy import FILE [--dry-run] [--map SEV-1=P0,SEV-2=P1,...]
 
 The format follows the extension (.yaml, .yml, .json); ``--format`` overrides it
-(needed for "-"). A bad file prints every problem to stderr, exits non-zero and changes
-nothing.
+(needed for "-"). ``--map`` switches scheme on an install with history: incidents (and
+anything else) at a level the file removes move to the level named, in the import's
+transaction, each recorded in its history. A bad file (or map) prints its problems to
+stderr (at most ``policy.MAX_PROBLEMS``), exits non-zero and changes nothing; a file
+over ``policy.MAX_FILE_BYTES`` is refused before it is parsed, as in the admin.
 """
 
 import sys
@@ -29,20 +32,26 @@ class Command(BaseCommand):
         load.add_argument(
             "--dry-run", action="store_true", help="Validate and count; change nothing."
         )
+        load.add_argument(
+            "--map",
+            dest="severity_map",
+            default="",
+            metavar="OLD=NEW,...",
+            help="Move what uses each severity the file removes to a level of the file, "
+            "e.g. SEV-1=P0,SEV-2=P1,SEV-3=P2,SEV-4=P3.",
+        )
 
-    def handle(self, *args, action, file, format=None, dry_run=False, **options):
+    def handle(self, *args, action, file, format=None, dry_run=False, severity_map="", **options):
         try:
             if action == "export":
                 self._export(file, format)
             else:
-                self._import(file, format, dry_run)
+                self._import(file, format, dry_run, severity_map)
         except policy.PolicyError as exc:
-            for problem in exc.problems:
-                self.stderr.write(problem)
-            count = len(exc.problems)
+            for line in exc.lines():
+                self.stderr.write(line)
             raise CommandError(
-                f"policy {action} failed: {count} problem{'s' if count != 1 else ''}; "
-                "nothing was changed"
+                f"policy {action} failed: {exc.count_text()}; nothing was changed"
             ) from exc
 
     def _export(self, file: str, fmt: str | None) -> None:
@@ -61,19 +70,19 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Exported {counts} to {file}")
 
-    def _import(self, file: str, fmt: str | None, dry_run: bool) -> None:
+    def _import(self, file: str, fmt: str | None, dry_run: bool, severity_map: str) -> None:
+        mapping = policy.parse_severity_map(severity_map)
         if file == "-":
-            document = policy.loads_policy(sys.stdin.read(), fmt or "yaml", name="stdin")
-        elif fmt:
-            try:
-                with open(file, encoding="utf-8") as src:
-                    text = src.read()
-            except OSError as exc:
-                raise CommandError(f"{file}: cannot read: {exc.strerror}") from exc
-            document = policy.loads_policy(text, fmt, name=file)
+            stdin = getattr(sys.stdin, "buffer", None)
+            data = (
+                policy.read_limited(stdin, name="stdin")
+                if stdin is not None
+                else sys.stdin.read(policy.MAX_FILE_BYTES + 1).encode("utf-8", "surrogatepass")
+            )
+            document = policy.read_policy(data, fmt or "yaml", name="stdin")
         else:
-            document = policy.load_policy_file(file)
-        summary = policy.import_policy(document, dry_run=dry_run)
+            document = policy.load_policy_file(file, fmt)
+        summary = policy.import_policy(document, dry_run=dry_run, severity_map=mapping)
         if dry_run:
             self.stdout.write(f"Dry run of {file}: nothing was changed. It would do:")
         else:

@@ -1,6 +1,6 @@
 """Admin for notification endpoints and the delivery log.
 
-Not registered here: ``ircore/admin.py`` calls ``register(site)``.
+Not registered at import: ``ircore.admin`` calls ``register(admin.site)`` (a test site can too).
 """
 
 from django.contrib import admin, messages
@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import notifications
-from .errors import RuleError
-from .models import Delivery, NotificationEndpoint
+from ircore import notifications
+from ircore.errors import RuleError
+from ircore.models import Delivery, NotificationEndpoint
 
 
 class NotificationEndpointAdmin(SimpleHistoryAdmin):
