@@ -51,9 +51,7 @@ def stylesheet() -> str:
     return Path(finders.find("incidents/admin.css")).read_text()
 
 
-def test_the_longest_word_a_note_takes_wraps_instead_of_widening_the_page(
-    client, declare, people
-):
+def test_the_longest_word_a_note_takes_wraps_instead_of_widening_the_page(client, declare, people):
     word = "A" * TimelineEntry.NOTE_LIMIT
     incident = declare(summary=word[:2000])
     note(incident, people, text=word)

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.urls import path
 
 from ircore import notifications
-from ircore.admin_notifications import register
+from ircore.admin.notifications import register
 from ircore.errors import ConflictError, RuleError
 from ircore.models import Delivery, NotificationEndpoint
 
