@@ -6,7 +6,7 @@ or sends events by itself.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import models
@@ -400,7 +400,8 @@ class TimelineEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_kind_display()}: {self.text[:60]}"
+        when = self.occurred_at.astimezone(UTC)
+        return f"{when:%Y-%m-%d %H:%M} UTC {self.get_kind_display()}: {self.text[:60]}"
 
 
 class ThresholdCrossing(models.Model):

@@ -9,7 +9,9 @@ postmortem) and nothing else. Re-open it before closing would be the way to chan
 closing is final, so corrections belong to the resolved stage.
 """
 
-from ircore.verbs import Verb, register
+from typing import Any
+
+from ircore.verbs import Verb, register, verb
 
 VIEW = "incidents.view_incident"
 CHANGE = (VIEW, "incidents.change_incident")
@@ -67,3 +69,13 @@ register(
         "Remove an affected service (never the last).",
     ),
 )
+
+
+def accepts(incident: Any, name: str) -> bool:
+    """Whether the incident still takes the verb: a closed incident takes only the verbs
+    marked ``on_closed`` (notes). The services enforce it; the admin hides what it refuses."""
+    return not (incident.is_closed and not verb(name).on_closed)
+
+
+def closed_refusal(incident: Any) -> str:
+    return f"{incident.reference} is closed; a closed incident takes notes only."

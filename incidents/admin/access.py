@@ -8,15 +8,16 @@ The API asks the same table, so a button is shown exactly when the API would tak
 
 from typing import Any
 
-from ircore.verbs import may, verb
+from ircore.verbs import may
 
 from ..models import Incident
+from ..permissions import accepts, closed_refusal
 
 
 def refuses(incident: Incident | None, name: str) -> bool:
     """Whether the incident no longer takes the verb: it is closed and the verb is not one
     a closed incident accepts."""
-    return incident is not None and incident.is_closed and not verb(name).on_closed
+    return incident is not None and not accepts(incident, name)
 
 
 def allowed(user: Any, name: str, incident: Incident | None = None) -> bool:
@@ -25,4 +26,4 @@ def allowed(user: Any, name: str, incident: Incident | None = None) -> bool:
 
 
 def refusal(incident: Incident) -> str:
-    return f"{incident.reference} is closed: a closed incident takes notes only."
+    return closed_refusal(incident)

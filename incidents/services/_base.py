@@ -10,9 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from ircore.errors import ConflictError, RuleError
-from ircore.verbs import verb
 
-from .. import permissions  # noqa: F401  (declares the incident verbs read below)
+from .. import permissions
 from ..models import (
     TIMESTAMP_ORDER,
     Incident,
@@ -81,11 +80,8 @@ def _locked(incident: Incident) -> Incident:
 def _accepts(incident: Incident, name: str) -> None:
     """The one check of what a closed incident still accepts: the verb table says
     (``Verb.on_closed``; notes only). Call it on the locked row."""
-    if incident.is_closed and not verb(name).on_closed:
-        raise ConflictError(
-            f"{incident.reference} is closed; a closed incident takes notes only.",
-            field="status",
-        )
+    if not permissions.accepts(incident, name):
+        raise ConflictError(permissions.closed_refusal(incident), field="status")
 
 
 def _refresh_caller(caller: Incident, fresh: Incident) -> Incident:
@@ -111,8 +107,9 @@ def check_chronology(values: Mapping[str, datetime | None], *, blame: Iterable[s
             continue
         if previous is not None and value < previous:
             later, earlier = _label(field), _label(previous_field)
-            shown = f"{value:%Y-%m-%d %H:%M:%S %Z}"
-            shown_previous = f"{previous:%Y-%m-%d %H:%M:%S %Z}"
+            # Both in UTC: values may arrive with different offsets (defect 15).
+            shown = f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+            shown_previous = f"{previous.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
             if previous_field in blame:
                 raise RuleError(
                     f"{earlier} time ({shown_previous}) cannot be after {later} time "

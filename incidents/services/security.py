@@ -1,6 +1,6 @@
 """Security and privacy checkpoints."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -45,7 +45,8 @@ def security_checkpoint_mark(
             )
         if getattr(locked, field) is not None:
             raise ConflictError(
-                f"Already recorded at {getattr(locked, field):%Y-%m-%d %H:%M}.", field="checkpoint"
+                f"Already recorded at {getattr(locked, field).astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
+                field="checkpoint",
             )
         setattr(locked, field, now)
         _for_history(locked, user, checkpoint.replace("_", " "))

@@ -311,7 +311,7 @@ def test_status_form_shows_a_race_lost_to_another_responder_as_a_form_error(
     followed = manager_client.get(response["Location"])
     assert (
         django_messages.ERROR,
-        f"{incident.reference} is closed: a closed incident takes notes only.",
+        f"{incident.reference} is closed; a closed incident takes notes only.",
     ) in sent_messages(followed)
     incident.refresh_from_db()
     assert incident.status == "closed"

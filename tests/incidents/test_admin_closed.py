@@ -58,7 +58,7 @@ def test_a_closed_incident_refuses_every_action_but_notes(client, declare, peopl
             assert response["Location"] == url("change", incident.pk)
             assert (
                 messages.ERROR,
-                f"{incident.reference} is closed: a closed incident takes notes only.",
+                f"{incident.reference} is closed; a closed incident takes notes only.",
             ) in sent_messages(client.get(response["Location"]))
     assert client.post(url("change", incident.pk), {"title": "Renamed"}).status_code == 403
     assert incident.timeline.count() == before
@@ -77,7 +77,7 @@ def test_list_actions_refuse_closed_incidents_one_by_one(client, declare, people
     [(level, text)] = sent_messages(client.get(url("changelist")))
     assert level == messages.ERROR
     assert text == (
-        f"1 incident acknowledged; 1 refused: {done.reference} is closed: a closed incident "
+        f"1 incident acknowledged; 1 refused: {done.reference} is closed; a closed incident "
         "takes notes only."
     )
     post_action(client, "add_note_selected", [open_one, done], kind="note", text="Both")
