@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="600/min"),
         "user": env("API_THROTTLE_USER", default="1200/min"),
     },
-    "NUM_PROXIES": PROXY_COUNT or None,
+    "NUM_PROXIES": PROXY_COUNT,  # the same address as client_ip (0: REMOTE_ADDR, never XFF)
     "DEFAULT_PERMISSION_CLASSES": ["ircore.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

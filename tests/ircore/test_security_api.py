@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from ircore import roles
-from ircore.throttling import UserRateThrottle
+from ircore.throttling import AnonRateThrottle, UserRateThrottle
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 API = "/api/v1/severities/"
@@ -111,6 +111,18 @@ def test_a_user_past_the_rate_waits_while_others_go_on(make_user, monkeypatch, c
 
     clock.shift(timedelta(seconds=61))
     assert client.get(API).status_code == 200
+
+
+def test_a_forged_forwarded_for_header_does_not_make_a_new_anonymous_caller(monkeypatch, db):
+    monkeypatch.setitem(AnonRateThrottle.THROTTLE_RATES, "anon", "2/min")
+    caches["throttle"].delete("throttle_anon_10.1.0.9")
+    statuses = [
+        APIClient()
+        .get("/api/docs/", REMOTE_ADDR="10.1.0.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+        .status_code
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
 
 
 # --- headers --------------------------------------------------------------------------------
