@@ -236,7 +236,9 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: username OR address
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_RESET_ON_SUCCESS = True  # a good login clears that user's (and address's) failures
+# A good login does not clear earlier failures: it would clear the address's too, so one valid
+# account would let its holder guess at others' passwords without limit.
+AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "ircore.auth.client_ip"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failure is a row in the admin, with its address
 # Reverse proxies in front of the web processes: the client's address is then the
