@@ -309,7 +309,12 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF],
+        "style-src": [
+            SELF,
+            # The inline <style> of ircore/templates/admin/ircore/severity/policy_import.html,
+            # until it moves to a static file (tests/e2e/test_csp.py opens that page).
+            "'sha256-ii3v0wnuk5JhHyeSFmxI9Mp+XxXMkjo+tgYQffZOhmk='",
+        ],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],

@@ -44,3 +44,14 @@ def test_the_policy_refuses_inline_script_and_the_check_sees_it(page, transactio
     directives = sorted({v.get("directive") for v in page.csp_violations if "directive" in v})
     assert directives == ["script-src-elem", "style-src-elem"]
     page.csp_violations.clear()  # seen and expected: the fixture checks for any others
+
+
+def test_policy_import_page_has_no_csp_violation(page, transactional_db, django_user_model):
+    django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-e2e")
+    page.goto("/admin/login/?next=/admin/ircore/severity/policy/import/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "pw-root-e2e")
+    page.click("input[type=submit]")
+
+    expect(page.locator("#content h1")).to_contain_text("Import")
+    assert page.csp_violations == []
