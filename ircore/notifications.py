@@ -213,9 +213,12 @@ def _create(
         raise RuleError("The payload must be a JSON object (a dict).", field="payload")
     topic = (topic or "")[: Delivery._meta.get_field("topic").max_length]
     link = (link or "").strip()
+    if link and _target_problem(Channel.WEBHOOK, link):
+        # Callers build links from SITE_URL: a misconfigured one must not block the work that
+        # sends the message (an impact update, a page), so the message goes without it.
+        logger.warning("Notification link %r is not an absolute http(s) URL; left out", link)
+        link = ""
     if link:
-        if _target_problem(Channel.WEBHOOK, link):
-            raise RuleError(f"The link {link!r} is not an absolute http(s) URL.", field="link")
         payload = {**(payload or {}), LINK_KEY: link}
     dedupe_key = _stored_key(dedupe_key) if dedupe_key else None
     keys = {spec.channel: _channel_key(dedupe_key, spec.channel) for spec in specs}
