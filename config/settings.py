@@ -6,9 +6,11 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,7 +52,10 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI served from this install's static files, not a CDN (docs work offline).
+    "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "ircore",
     "incidents",
     "oncall",
@@ -60,6 +65,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Serves collected static files (admin CSS, API docs) with DEBUG off, from any WSGI server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +77,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ircore.middleware.UserTimezoneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "ircore.middleware.PrivateApiResponseMiddleware",
+    # Turns a locked-out login into a 429; axes wants it after the other middleware.
+    "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's exception first: database down -> 503.
+    "ircore.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -103,6 +115,13 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The lockout check first (it refuses a locked-out username or address before any password
+# is checked), then the ordinary user table.
+AUTHENTICATION_BACKENDS = [
+    "ircore.auth.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -144,9 +163,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Celery: Redis when REDIS_URL is set, else a file-system broker that needs no server ---
 REDIS_URL = env("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"
+# A publisher (a request's after-commit enqueue, a beat tick) gives up on a broker that is down
+# after one quick retry instead of kombu's default seconds of retries: the reconcilers send
+# what was not enqueued, and a request must not hang on the broker.
+BROKER_REDIS_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+    "socket_connect_timeout": env.float("BROKER_CONNECT_TIMEOUT", default=2.0),
+}
 if REDIS_URL:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = dict(BROKER_REDIS_TRANSPORT_OPTIONS)
 else:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
     for sub in ("out", "processed", "control"):
@@ -173,12 +202,71 @@ CHAT_WEBHOOK_URL = env("CHAT_WEBHOOK_URL", default="")
 NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=10.0)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 
+# --- Caches. "default" is shared by every process: Redis when REDIS_URL is set, else a database
+# table that a migration creates (ircore 0005), so the embedded default needs no server either.
+# It holds the failed API token counts (login lockouts live in axes' own tables). ---
+CACHE_TABLE = "ircore_cache"
+if REDIS_URL:
+    _redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # A db of its own is best: cache.clear() empties the whole Redis database.
+        "LOCATION": env("CACHE_URL", default=REDIS_URL),
+        "KEY_PREFIX": "ir",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+    CACHES = {"default": _redis_cache, "throttle": _redis_cache}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+        },
+        # API rates are counted on every call: in the database that would be a write per API
+        # request (and a SQLite write lock). The embedded default has one web process, so its
+        # memory is shared by all that serve the API; production's Redis is shared by all.
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "api-throttle",
+        },
+    }
+
+# --- Login throttling (django-axes): 5 failures for one username, or from one address, within
+# 15 minutes lock further tries out for 15 minutes (429), even with the right password. ---
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: username OR address
+AXES_HTTP_RESPONSE_CODE = 429
+# A good login does not clear earlier failures: it would clear the address's too, so one valid
+# account would let its holder guess at others' passwords without limit.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "ircore.auth.client_ip"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failure is a row in the admin, with its address
+# Reverse proxies in front of the web processes: the client's address is then the
+# PROXY_COUNT-th entry from the right of X-Forwarded-For (0: REMOTE_ADDR, no proxy).
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Failed API token authentications per client address before 429, and the window counted.
+API_TOKEN_FAILURE_LIMIT = env.int("API_TOKEN_FAILURE_LIMIT", default=10)
+API_TOKEN_FAILURE_WINDOW = timedelta(
+    minutes=env.int("API_TOKEN_FAILURE_WINDOW_MINUTES", default=15)
+)
+
 # --- REST API ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ircore.auth.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Per user (and per address for anonymous calls), through the shared cache; high enough
+    # for busy integrations, low enough to stop a runaway script.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "ircore.throttling.AnonRateThrottle",
+        "ircore.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="600/min"),
+        "user": env("API_THROTTLE_USER", default="1200/min"),
+    },
+    "NUM_PROXIES": PROXY_COUNT,  # the same address as client_ip (0: REMOTE_ADDR, never XFF)
     "DEFAULT_PERMISSION_CLASSES": ["ircore.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -194,6 +282,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Declare, coordinate and resolve incidents; read the policy.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI's validator badge would load an image from the validator's own site.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Security (enforced when DEBUG is off; `manage.py check --deploy` passes with TLS set) ---
@@ -206,6 +299,53 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from this install only
+# (the API docs too: Swagger UI comes from drf-spectacular-sidecar's static files). Inline style
+# *attributes* are allowed: the admin draws data-driven colours and widths with them (severity
+# badges, checklist progress), and an attribute can neither run script nor load anything that
+# img-src/default-src would refuse. Inline <style> and <script> elements stay refused.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [
+            SELF,
+            # The inline <style> of ircore/templates/admin/ircore/severity/policy_import.html,
+            # until it moves to a static file (tests/e2e/test_csp.py opens that page).
+            "'sha256-ii3v0wnuk5JhHyeSFmxI9Mp+XxXMkjo+tgYQffZOhmk='",
+        ],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if env("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env("CSP_REPORT_URI")]
+# Permissions-Policy (django-permissions-policy): no page here needs a device or a payment.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 LOGGING = {
     "version": 1,

@@ -3,23 +3,29 @@
 Every message is a ``Delivery`` row first and a network call second:
 
 1. ``notify_user`` / ``notify_endpoint`` / ``notify_email`` write the rows (idempotent on
-   ``dedupe_key``) and, after the transaction commits, enqueue ``send_delivery_task``.
+   ``dedupe_key``) and, after the transaction commits, enqueue ``send_delivery_task``. A
+   broker that refuses is logged and leaves the row queued: never an error for the caller,
+   whose work is committed by then.
 2. ``deliver`` claims one row, sends it outside any transaction and records the outcome:
    sent, retrying with exponential backoff, or failed once attempts run out.
 3. The beat reconciler ``send_due`` sends whatever is queued or retrying and due, so a lost
    task message, a dead worker or a broker outage only delays a message.
 
+Every message may carry a ``link`` (an absolute URL, see ``ircore.links.absolute_url``) to
+the page it is about; each channel renders it: the email's last line, a line of the chat
+message, the webhook's ``"link"`` field. It is stored in the row's payload under ``"link"``.
+
 A message that cannot be sent at all (a user with no address, an inactive endpoint) is still
 written, as a failed row whose ``last_error`` says why: nothing is lost silently.
 """
 
+import hashlib
 import json
 import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -37,8 +43,13 @@ Channel = NotificationEndpoint.Kind
 Status = Delivery.Status
 
 SUBJECT_MAX = Delivery._meta.get_field("subject").max_length
-# Room for the per-channel suffix (":webhook") inside the stored key.
-KEY_MAX = Delivery._meta.get_field("dedupe_key").max_length - len(":webhook")
+# Room for the longest per-channel suffix (":webhook") inside the stored key; a longer key
+# is stored as its digest (see _stored_key).
+KEY_MAX = Delivery._meta.get_field("dedupe_key").max_length - max(
+    len(f":{channel}") for channel in NotificationEndpoint.Kind.values
+)
+KEY_DIGEST_PREFIX = "sha256:"
+LINK_KEY = "link"  # where the payload keeps the message's link
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 ERROR_BODY_CHARS = 200
@@ -62,13 +73,16 @@ def notify_user(
     topic: str = "",
     dedupe_key: str | None = None,
     payload: dict | None = None,
+    link: str = "",
 ) -> list[Delivery]:
     """Message a person on every channel they can be reached on: email to ``user.email`` and,
     when both ``profile.chat_handle`` and ``settings.CHAT_WEBHOOK_URL`` are set, a chat message
     mentioning them. A person with no channel gets one failed row saying why.
 
     ``dedupe_key`` covers all of the person's channels (each row stores ``<key>:<channel>``):
-    a second call with the same key creates nothing and returns the rows of the first.
+    a second call with the same key creates nothing and returns the rows of the first. A key
+    may be of any length (a long one is stored as its digest).
+    ``link``: the absolute URL of the page the message is about, rendered on every channel.
     """
     specs: list[_Spec] = []
     email = (user.email or "").strip()
@@ -97,6 +111,7 @@ def notify_user(
         topic=topic,
         dedupe_key=dedupe_key,
         payload=payload,
+        link=link,
     )
 
 
@@ -108,6 +123,7 @@ def notify_endpoint(
     topic: str = "",
     dedupe_key: str | None = None,
     payload: dict | None = None,
+    link: str = "",
 ) -> Delivery:
     """Message a team channel, a distribution list or a webhook. An inactive endpoint or a
     malformed target gives a failed row with the reason."""
@@ -124,6 +140,7 @@ def notify_endpoint(
         topic=topic,
         dedupe_key=dedupe_key,
         payload=payload,
+        link=link,
     )
     return delivery
 
@@ -136,6 +153,7 @@ def notify_email(
     topic: str = "",
     dedupe_key: str | None = None,
     payload: dict | None = None,
+    link: str = "",
 ) -> Delivery:
     """Email a raw address (e.g. a financial threshold's extra addresses). A malformed address
     gives a failed row with the reason rather than an exception, so one typo in a list does
@@ -151,6 +169,7 @@ def notify_email(
         topic=topic,
         dedupe_key=dedupe_key,
         payload=payload,
+        link=link,
     )
     return delivery
 
@@ -176,6 +195,7 @@ def _create(
     topic: str,
     dedupe_key: str | None,
     payload: dict | None,
+    link: str,
 ) -> list[Delivery]:
     """Write one row per spec in one transaction and enqueue the sendable ones on commit.
 
@@ -192,8 +212,15 @@ def _create(
     if payload is not None and not isinstance(payload, dict):
         raise RuleError("The payload must be a JSON object (a dict).", field="payload")
     topic = (topic or "")[: Delivery._meta.get_field("topic").max_length]
-    if dedupe_key and len(dedupe_key) > KEY_MAX:
-        raise RuleError(f"A dedupe key has at most {KEY_MAX} characters.", field="dedupe_key")
+    link = (link or "").strip()
+    if link and _target_problem(Channel.WEBHOOK, link):
+        # Callers build links from SITE_URL: a misconfigured one must not block the work that
+        # sends the message (an impact update, a page), so the message goes without it.
+        logger.warning("Notification link %r is not an absolute http(s) URL; left out", link)
+        link = ""
+    if link:
+        payload = {**(payload or {}), LINK_KEY: link}
+    dedupe_key = _stored_key(dedupe_key) if dedupe_key else None
     keys = {spec.channel: _channel_key(dedupe_key, spec.channel) for spec in specs}
 
     with transaction.atomic():
@@ -226,10 +253,18 @@ def _create(
                 continue
             rows.append(row)
             if not spec.problem:
-                # robust: a broker outage must not undo or break the caller's committed work;
-                # the reconciler sends the row on its next tick instead.
-                transaction.on_commit(partial(_enqueue, row.pk), robust=True)
+                _enqueue_on_commit(row.pk)
     return rows
+
+
+def _stored_key(dedupe_key: str) -> str:
+    """The key as stored: itself when it fits the column with a channel suffix, else a
+    fixed-length digest of it, so callers build keys from whatever they have (a long e-mail
+    address) without knowing the column's size."""
+    if len(dedupe_key) <= KEY_MAX:
+        return dedupe_key
+    digest = hashlib.sha256(dedupe_key.encode("utf-8", "surrogatepass")).hexdigest()
+    return KEY_DIGEST_PREFIX + digest
 
 
 def _channel_key(dedupe_key: str | None, channel: str) -> str | None:
@@ -242,10 +277,35 @@ def _existing_for_key(dedupe_key: str) -> list[Delivery]:
     return [rows[channel] for channel in Channel.values if channel in rows]
 
 
+def _enqueue_on_commit(delivery_id: int) -> None:
+    """Enqueue the delivery once the transaction commits.
+
+    The hook is a named function, not a ``functools.partial``: Django logs a failing robust
+    hook by its ``__qualname__``, which a partial lacks, and the AttributeError from that
+    logging would skip the commit's remaining hooks and answer 500 for committed work.
+    """
+
+    def enqueue_delivery() -> None:
+        _enqueue(delivery_id)
+
+    transaction.on_commit(enqueue_delivery, robust=True)
+
+
 def _enqueue(delivery_id: int) -> None:
+    """Hand the delivery to a worker, or leave it queued for the reconciler. Never raises:
+    it runs after the caller's commit, when an error can only turn done work into a 500."""
     from .tasks import send_delivery_task  # tasks import this module
 
-    send_delivery_task.delay(delivery_id)
+    try:
+        # One try, no publish retries: a request waits on this call, and the beat
+        # reconciler (send_due, every 30 s) is the retry.
+        send_delivery_task.apply_async((delivery_id,), retry=False)
+    except Exception as exc:  # broker down, refused, timed out: all mean "later"
+        logger.warning(
+            "Delivery %s stays queued for the reconciler: enqueueing failed (%s)",
+            delivery_id,
+            _exception_text(exc),
+        )
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -357,6 +417,7 @@ def _send(delivery: Delivery, now: datetime) -> None:
             {
                 "subject": delivery.subject,
                 "body": delivery.body,
+                "link": _link(delivery),
                 "topic": delivery.topic,
                 "payload": delivery.payload,
                 "sent_at": now.isoformat(),
@@ -372,9 +433,12 @@ def _send_email(delivery: Delivery) -> None:
         raise SendError(problem, permanent=True)
     # Django's SMTP backend waits for ever unless EMAIL_TIMEOUT is set; never block a worker.
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or settings.NOTIFY_HTTP_TIMEOUT
+    body, link = delivery.body, _link(delivery)
+    if link:  # the last line, where a reader looks for "open it"
+        body = f"{body.rstrip()}\n\n{link}" if body.strip() else link
     message = EmailMessage(
         subject=delivery.subject,
-        body=delivery.body,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[delivery.target],
         connection=get_connection(fail_silently=False, timeout=timeout),
@@ -399,7 +463,16 @@ def _send_chat(delivery: Delivery) -> None:
     text = f"{mention}*{delivery.subject}*"
     if delivery.body:
         text += f"\n{delivery.body}"
+    link = _link(delivery)
+    if link:
+        text += f"\n{link}"
     _post_json(url, {"text": text})
+
+
+def _link(delivery: Delivery) -> str:
+    """The message's link, as ``_create`` stored it (an http(s) URL), or ''."""
+    link = delivery.payload.get(LINK_KEY, "") if isinstance(delivery.payload, dict) else ""
+    return link if isinstance(link, str) and not _target_problem(Channel.WEBHOOK, link) else ""
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -513,6 +586,6 @@ def retry_now(*, delivery: Delivery) -> Delivery:
             raise ConflictError(
                 f"Only failed deliveries can be retried; this one is {state}.", field="status"
             )
-        transaction.on_commit(partial(_enqueue, delivery.pk), robust=True)
+        _enqueue_on_commit(delivery.pk)
     delivery.refresh_from_db()
     return delivery

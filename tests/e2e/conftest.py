@@ -44,15 +44,47 @@ def browser():
             browser.close()
 
 
+# Reports every Content-Security-Policy violation of every page the tab opens to the test.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+    window.reportCspViolation({
+        page: location.href,
+        directive: event.violatedDirective,
+        blocked: event.blockedURI,
+        source: event.sourceFile + ":" + event.lineNumber,
+        sample: event.sample,
+    });
+});
+"""
+
+
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser tab against the live server; relative URLs resolve to it."""
+    """A fresh browser tab against the live server; relative URLs resolve to it.
+
+    Every browser test also checks the Content-Security-Policy: a violation the page reports
+    (``securitypolicyviolation``) or Chromium logs to the console fails the test, so a page
+    that needs an inline script or style the policy refuses is caught where it is clicked.
+    """
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
     )
+    violations: list = []
+    context.expose_function("reportCspViolation", lambda report: violations.append(report))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     tab = context.new_page()
+    tab.on(
+        "console",
+        lambda message: (
+            violations.append({"console": message.text, "page": tab.url})
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    tab.csp_violations = violations
     tab.set_default_timeout(20_000)
     try:
         yield tab
+        assert violations == [], "Content-Security-Policy violations"
     finally:
         context.close()

@@ -23,6 +23,7 @@ print(json.dumps({
     "email_backend": settings.EMAIL_BACKEND,
     "static_backend": settings.STORAGES["staticfiles"]["BACKEND"],
     "middleware": settings.MIDDLEWARE,
+    "caches": settings.CACHES,
 }))
 """
 
@@ -82,6 +83,13 @@ def test_embedded_defaults_need_no_server(tmp_path):
     assert s["debug"] is False
     assert s["email_backend"] == "django.core.mail.backends.console.EmailBackend"
     assert "whitenoise.middleware.WhiteNoiseMiddleware" in s["middleware"]
+    # No server for the cache either: a table that migrate creates, and process memory for
+    # the API rates (one web process).
+    assert s["caches"]["default"] == {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "ircore_cache",
+    }
+    assert s["caches"]["throttle"]["BACKEND"].endswith("LocMemCache")
 
 
 def test_secret_key_is_generated_once_into_var_and_kept_private(tmp_path):
@@ -113,8 +121,14 @@ def test_urls_switch_to_postgres_and_redis(tmp_path):
     assert s["engine"] == "django.db.backends.postgresql"
     assert (s["host"], s["db_name"]) == ("db.example", "incidents")
     assert s["broker"] == "redis://cache.example:6379/0"
-    assert s["transport"] == {}
+    # A publisher gives up on a broker that is down after one quick retry (the reconcilers
+    # send what was not enqueued); connecting is bounded too.
+    assert s["transport"]["max_retries"] == 1
+    assert s["transport"]["socket_connect_timeout"] == 2.0
     assert not (tmp_path / "broker").exists()
+    assert s["caches"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["caches"]["default"]["LOCATION"] == "redis://cache.example:6379/0"
+    assert s["caches"]["throttle"] == s["caches"]["default"]
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
