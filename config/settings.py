@@ -302,19 +302,14 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images from this install only
 # (the API docs too: Swagger UI comes from drf-spectacular-sidecar's static files). Inline style
-# *attributes* are allowed: the admin draws data-driven colours and widths with them (severity
-# badges, checklist progress), and an attribute can neither run script nor load anything that
-# img-src/default-src would refuse. Inline <style> and <script> elements stay refused.
+# *attributes* are allowed: the severity admin draws its colour swatch with one, and an
+# attribute can neither run script nor load anything that img-src/default-src would refuse.
+# Inline <style> and <script> elements stay refused.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [
-            SELF,
-            # The inline <style> of ircore/templates/admin/ircore/severity/policy_import.html,
-            # until it moves to a static file (tests/e2e/test_csp.py opens that page).
-            "'sha256-ii3v0wnuk5JhHyeSFmxI9Mp+XxXMkjo+tgYQffZOhmk='",
-        ],
+        "style-src": [SELF],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],

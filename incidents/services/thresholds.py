@@ -59,6 +59,7 @@ def _announce(
     ``crossed``: announcing the crossing as it happens, when the timeline says so whoever was
     told; later (a drill turned real) an entry is written only if somebody was told now.
     """
+    from ircore.links import absolute_url
     from ircore.notifications import notify_email, notify_user
 
     threshold, amount = crossing.threshold, crossing.amount
@@ -73,6 +74,7 @@ def _announce(
         f"Threshold: {threshold.amount:,.0f}, notify {threshold.audience}.\n"
     )
     topic = f"incidents.incident:{incident.pk}"
+    link = absolute_url(incident.get_absolute_url())
     recipients = []
     # A drill rehearses the process but must not tell a CFO or a board about money that
     # was never lost: the crossing is recorded, nobody is notified.
@@ -84,6 +86,7 @@ def _announce(
             subject=subject,
             body=body,
             topic=topic,
+            link=link,
             dedupe_key=f"threshold:{incident.pk}:{threshold.pk}:user:{person.pk}",
         )
         recipients.append(person.get_username())
@@ -93,6 +96,7 @@ def _announce(
             subject=subject,
             body=body,
             topic=topic,
+            link=link,
             dedupe_key=f"threshold:{incident.pk}:{threshold.pk}:email:{address}",
         )
         recipients.append(address)

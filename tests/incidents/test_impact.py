@@ -38,7 +38,8 @@ def counts(incident):
     )
 
 
-def test_each_threshold_is_crossed_and_announced_once(declare, people, thresholds):
+def test_each_threshold_is_crossed_and_announced_once(declare, people, thresholds, settings):
+    settings.SITE_URL = "http://testserver.example"
     cfo, board = thresholds
     incident = declare()
 
@@ -59,6 +60,9 @@ def test_each_threshold_is_crossed_and_announced_once(declare, people, threshold
     assert delivery.topic == f"incidents.incident:{incident.pk}"
     assert "crossed 1,000" in delivery.subject
     assert incident.reference in delivery.subject
+    # Every message links to the incident's page (defect 10).
+    link = f"http://testserver.example/admin/incidents/incident/{incident.pk}/change/"
+    assert delivery.payload["link"] == link
 
     set_impact(incident, people.responder, 10, financial_impact=Decimal("20000"))
     assert counts(incident) == (2, 2, 2)
