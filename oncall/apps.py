@@ -47,3 +47,8 @@ class OncallConfig(AppConfig):
         from .demo import load_demo
 
         return load_demo(**context)
+
+    def demo_has_own_data(self) -> bool:
+        from .models import Schedule
+
+        return Schedule.objects.exists()

@@ -2,7 +2,6 @@
 those who may read profiles), shifts over a range, 400s naming the parameter, permissions per
 persona, and a fixed number of queries however many schedules."""
 
-
 import pytest
 import time_machine
 from rest_framework.test import APIClient
