@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from .models import Schedule
 from .rotation import Span, local_naive, to_utc
-from .selectors import layer_queryset, plan_of
+from .selectors import layer_queryset, people_of, plan_of
 
 MONTHS_AHEAD = 2
 MAX_A_MONTH = timedelta(days=7)
@@ -88,8 +88,7 @@ def rotation_warnings(*, schedule: Schedule, today: date) -> list[RotationWarnin
 
 
 def _names(layers) -> dict[int, str]:
-    entries = (e for layer in layers for r in layer.rosters.all() for e in r.entries.all())
-    return {e.user_id: e.user.get_full_name() or e.user.get_username() for e in entries}
+    return {pk: u.get_full_name() or u.get_username() for pk, u in people_of(layers).items()}
 
 
 def _coverage(per_layer, start, end, zone, names) -> list[RotationWarning]:

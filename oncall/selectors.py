@@ -24,13 +24,13 @@ SKIP_REACH = timedelta(days=32)
 
 
 def layer_queryset(start: datetime, end: datetime, *, layers: QuerySet | None = None):
-    """Layers with their rosters (members and people), and the overrides and skips that can
-    touch [start, end), prefetched: four queries beyond the layers themselves."""
-    members = RosterMember.objects.select_related("user__profile").order_by("position")
+    """Layers with their rosters and roster members, and the overrides and skips that can
+    touch [start, end), prefetched: four queries beyond the layers themselves. The people
+    are read once for all of them by ``people_of`` (the same few people rotate on many
+    layers: loading them with every row would build thousands of copies)."""
+    members = RosterMember.objects.only("roster_id", "user_id", "position").order_by("position")
     rosters = LayerRoster.objects.prefetch_related(Prefetch("entries", queryset=members))
-    overrides = Override.objects.filter(start__lt=end, end__gt=start).select_related(
-        "user__profile"
-    )
+    overrides = Override.objects.filter(start__lt=end, end__gt=start)
     skips = Skip.objects.filter(
         day__gte=(start - SKIP_REACH).date(), day__lte=(end + timedelta(days=1)).date()
     )
@@ -74,15 +74,15 @@ def plan_of(layer: Layer, *, zone=None, with_exceptions: bool = True) -> LayerPl
 
 
 def people_of(layers) -> dict[int, object]:
-    """The users the loaded layers can put on call, by id (no queries)."""
-    people = {}
+    """The users the loaded layers can put on call, with their profiles, by id: one query."""
+    ids = set()
     for layer in layers:
         for roster in layer.rosters.all():
-            for entry in roster.entries.all():
-                people[entry.user_id] = entry.user
-        for o in layer.overrides_near:
-            people[o.user_id] = o.user
-    return people
+            ids.update(entry.user_id for entry in roster.entries.all())
+        ids.update(o.user_id for o in layer.overrides_near)
+    if not ids:
+        return {}
+    return {user.pk: user for user in User.objects.filter(pk__in=ids).select_related("profile")}
 
 
 # --- who is on call at an instant ------------------------------------------------------------
@@ -125,7 +125,7 @@ def on_call_now(
     *, at: datetime | None = None, schedules: QuerySet | None = None
 ) -> list[ScheduleOnCall]:
     """Who is on call at ``at`` (now) on every layer of every schedule, and the final person
-    (lowest level with someone), with the end of their stretch. Six queries in all."""
+    (lowest level with someone), with the end of their stretch. Seven queries in all."""
     at = (at or timezone.now()).astimezone(UTC)
     horizon = at + UNTIL_HORIZON
     queryset = schedules if schedules is not None else Schedule.objects.all()
@@ -134,11 +134,11 @@ def on_call_now(
             Prefetch("layers", queryset=layer_queryset(at, horizon).order_by("level"))
         )
     )
+    people = people_of([layer for schedule in schedule_rows for layer in schedule.layers.all()])
     result = []
     for schedule in schedule_rows:
         zone = schedule.zone
         layers = list(schedule.layers.all())
-        people = people_of(layers)
         row = ScheduleOnCall(schedule)
         next_starts = []
         for layer in layers:

@@ -106,9 +106,9 @@ def test_now_page_queries_do_not_grow_with_schedules(
     client.force_login(cast.support)
     client.get(url(Schedule, "now"))  # warm the permission cache of the session user
     # session, user, profile (the time zone middleware), permissions (user's, groups'),
-    # then on_call_now's six reads: schedules with teams, layers, rosters, roster members
-    # with people, overrides with people, skips.
-    with django_assert_num_queries(11):
+    # then on_call_now's seven reads: schedules with teams, layers, rosters, roster members,
+    # overrides, skips, and the people with their profiles.
+    with django_assert_num_queries(12):
         assert client.get(url(Schedule, "now")).status_code == 200
 
 

@@ -164,9 +164,10 @@ def test_now_costs_the_same_queries_for_1_or_20_schedules(
 ):
     _many(make_layer, crew, count)
     as_user(client, cast.manager)
-    # 1 permissions of the user (groups) ... then the six reads of on_call_now: schedules with
-    # teams, layers, rosters, roster members with people, overrides with people, skips.
-    with django_assert_num_queries(8):
+    # The user's permissions and their groups', then on_call_now's seven reads: schedules
+    # with teams, layers, rosters, roster members, overrides, skips, and the people (with
+    # their profiles) once for all.
+    with django_assert_num_queries(9):
         body = client.get(NOW).json()
     # The fixture's own schedule (no layers: nobody on call) comes first.
     assert len(body) == count + 1 and body[0]["on_call"] is None
@@ -178,3 +179,20 @@ def test_shift_dates_are_on_the_schedules_clock(client, cast, schedule, two_laye
         f"/api/v1/schedules/{schedule.pk}/shifts/", {"start": "2025-07-01", "end": "2025-07-02"}
     )
     assert summer.json()["start"] == "2025-06-30T23:00:00Z"  # midnight BST
+
+
+def test_schema_with_the_oncall_urls_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command(
+        "spectacular",
+        "--validate",
+        "--fail-on-warn",
+        "--urlconf",
+        "tests.oncall.urls",
+        "--file",
+        str(target),
+    )
+    text = target.read_text()
+    assert "/api/v1/oncall/now/" in text and "/api/v1/schedules/{id}/shifts/" in text
