@@ -6,7 +6,7 @@ The maths (who is on call when) lives in ``oncall.rotation``; the reads in
 """
 
 import zoneinfo
-from datetime import time, timedelta
+from datetime import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -124,16 +124,6 @@ class Layer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule.name} · {self.name}"
-
-    @property
-    def shift_length(self) -> timedelta:
-        """The nominal length (a local day may have 23 or 25 hours; see ``rotation``)."""
-        days = {"daily": 1, "weekly": 7, "fortnightly": 14, "days": self.every}.get(self.kind)
-        return timedelta(days=days) if days else timedelta(hours=self.every)
-
-    @property
-    def restricted(self) -> bool:
-        return self.active_from is not None or bool(self.active_days)
 
 
 class LayerRoster(models.Model):

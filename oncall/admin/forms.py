@@ -121,6 +121,13 @@ class LayerForm(forms.ModelForm):
 class LayerInlineForm(LayerForm):
     accept_warnings = None  # the schedule's form has the one tick for the whole save
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # An existing layer's people change by roster versions, on the layer's page.
+            self.fields["members"].disabled = True
+            self.fields["members"].help_text = "Change from a date on the layer's page."
+
     class Meta(LayerForm.Meta):
         fields = [f for f in LayerForm.Meta.fields if f != "schedule"]
 

@@ -2,6 +2,7 @@
 through a service; the rows themselves are records, not edited in place."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -17,6 +18,10 @@ from .. import services
 from ..models import FeedToken, HandoffNotice, Override, ShiftSwapRequest
 from ..permissions import ASSIGN_SHIFT, MANAGE_FEEDS, TAKE_SHIFT, may
 from .forms import FeedTokenForm, OverrideForm, SwapAssignForm, SwapOfferForm
+
+
+def active_people():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
 
 
 class ServiceAddAdmin(SimpleHistoryAdmin):
@@ -43,8 +48,15 @@ class OverrideAdmin(ServiceAddAdmin):
     list_display = ["layer", "user", "start", "end", "reason", "created_by", "created_at"]
     list_select_related = ["layer__schedule", "user", "created_by"]
     list_filter = ["layer__schedule"]
-    autocomplete_fields = ["layer", "user"]
+    # People in a plain list: autocompletion would need the user admin, which responders
+    # (who make overrides) may not open.
+    autocomplete_fields = ["layer"]
     date_hierarchy = "start"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = active_people()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -167,7 +179,12 @@ class FeedTokenAdmin(SimpleHistoryAdmin):
     list_select_related = ["schedule", "user", "created_by"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     actions = ["revoke"]
-    autocomplete_fields = ["schedule", "user"]
+    autocomplete_fields = ["schedule"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = active_people()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
