@@ -66,7 +66,6 @@ class OnCallEntrySerializer(serializers.Serializer):
 
     layer = LayerBriefSerializer()
     person = PersonSerializer(source="user", allow_null=True)
-    since = serializers.DateTimeField(source="span.start", allow_null=True, default=None)
     until = serializers.DateTimeField(allow_null=True)
     kind = serializers.CharField(help_text="rotation, cover (for a skipped person) or override")
 
@@ -75,9 +74,6 @@ class OnCallEntrySerializer(serializers.Serializer):
             "layer": LayerBriefSerializer(entry.layer).data,
             "person": PersonSerializer(entry.user, context=self.context).data
             if entry.user
-            else None,
-            "since": serializers.DateTimeField().to_representation(entry.span.start)
-            if entry.span
             else None,
             "until": serializers.DateTimeField().to_representation(entry.until)
             if entry.user and entry.until

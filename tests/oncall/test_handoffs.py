@@ -2,9 +2,11 @@
 hand-off however many ticks, with the open incidents of the team, and late but once after
 an outage."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections
 
 from incidents import services as incidents
 from ircore.models import Delivery, Service, Severity
@@ -117,3 +119,33 @@ def test_a_change_between_a_due_hand_off_and_the_tick_loses_nothing(weekly, crew
     )
     services.handoffs_send_due(now=at(days=7, hours=0.02))
     assert ("bob", "incoming", at(days=7)) in notices()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL row locks; SQLite serialises writers on one file lock",
+)
+def test_two_beats_ticking_at_once_notify_each_person_once(transactional_db, make_layer, crew):
+    layer = make_layer([crew.alice, crew.bob, crew.carol], kind="daily")
+    Layer.objects.filter(pk=layer.pk).update(next_handoff_at=at(days=1))
+    start = threading.Barrier(4)
+    sent, errors = [], []
+
+    def tick():
+        try:
+            start.wait(timeout=10)
+            sent.append(services.handoffs_send_due(now=at(days=1, hours=0.01)))
+        except Exception as exc:  # reported below; a thread cannot fail the test itself
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=tick) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == [] and sum(sent) == 2
+    assert notices() == [("alice", "outgoing", at(days=1)), ("bob", "incoming", at(days=1))]
+    assert Delivery.objects.filter(recipient=crew.bob).count() == 1
