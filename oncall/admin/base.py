@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ircore.errors import RuleError
 
+from ..models import FeedToken, HandoffNotice, ShiftSwapRequest
 from ..services import WarningsNotAccepted, confirm_rules, warning_keys
 
 
@@ -52,6 +53,13 @@ class RotationAdmin(SimpleHistoryAdmin):
         except RuleError as error:
             self.message_user(request, f"Nothing was saved: {error.message}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def get_deleted_objects(self, objs, request):
+        """Feed links, hand-off notices and swap offers are never deleted one by one (they are
+        records), but they go with their schedule or layer: their history stays."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        records = {str(m._meta.verbose_name) for m in (FeedToken, HandoffNotice, ShiftSwapRequest)}
+        return deleted, counts, {p for p in perms_needed if p not in records}, protected
 
     def remember_warnings(self, request, schedule) -> None:
         if not hasattr(request, "_oncall_before"):

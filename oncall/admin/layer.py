@@ -112,6 +112,15 @@ class LayerAdmin(RotationAdmin):
         if changed:
             services.layer_update(layer=obj, by=request.user, accept_warnings=True, **changed)
 
+    def delete_model(self, request, obj):
+        # Deleting from its own page is a decision in itself: the rule warnings it brings
+        # are accepted by confirming the deletion.
+        services.layer_delete(layer=obj, by=request.user, accept_warnings=True)
+
+    def delete_queryset(self, request, queryset):
+        for layer in queryset:
+            services.layer_delete(layer=layer, by=request.user, accept_warnings=True)
+
     def save_formset(self, request, form, formset, change):
         layer = form.instance
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

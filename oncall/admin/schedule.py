@@ -105,6 +105,13 @@ class ScheduleAdmin(RotationAdmin):
         if changed:
             services.schedule_update(schedule=obj, by=request.user, accept_warnings=True, **changed)
 
+    def delete_model(self, request, obj):
+        services.schedule_delete(schedule=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for schedule in queryset:
+            services.schedule_delete(schedule=schedule, by=request.user)
+
     def save_formset(self, request, form, formset, change):
         schedule = form.instance
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

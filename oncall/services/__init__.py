@@ -29,6 +29,7 @@ from .schedules import (
     roster_delete,
     roster_set,
     schedule_create,
+    schedule_delete,
     schedule_update,
 )
 
@@ -51,6 +52,7 @@ __all__ = [
     "roster_delete",
     "roster_set",
     "schedule_create",
+    "schedule_delete",
     "schedule_update",
     "skip_add",
     "skip_remove",

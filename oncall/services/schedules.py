@@ -132,6 +132,14 @@ def schedule_update(
     return Saved(schedule, warnings)
 
 
+def schedule_delete(*, schedule: Schedule, by: User | None) -> None:
+    """Remove a schedule with its layers, rosters, overrides and feed links (their history
+    stays)."""
+    with transaction.atomic():
+        schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
+        attributed(schedule, by).delete()
+
+
 # --- layers ----------------------------------------------------------------------------------
 
 

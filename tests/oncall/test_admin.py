@@ -230,3 +230,11 @@ def test_oncall_pages_have_no_inline_styles_or_scripts(admin_client, schedule, r
         html = admin_client.get(path).content.decode()
         main = html[html.index('id="content-main"') :]
         assert 'style="' not in main and not re.search(r"<script(?![^>]*\bsrc=)", main), path
+
+
+def test_deleting_a_schedule_goes_through_the_service_with_history(admin_client, schedule, rota):
+    response = admin_client.post(url(Schedule, "delete", schedule.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Schedule.objects.exists() and not Layer.objects.exists()
+    gone = Schedule.history.filter(history_type="-").get()
+    assert gone.history_user.username == "admin"
