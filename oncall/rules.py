@@ -54,7 +54,9 @@ def _hours(value: timedelta) -> str:
 def rotation_warnings(*, schedule: Schedule, today: date) -> list[RotationWarning]:
     """Every way the schedule's rotations break the seeds' rules from ``today``'s month on."""
     zone = schedule.zone
-    layers = list(layer_queryset(datetime.now(zone), datetime.now(zone), layers=schedule.layers))
+    # The pattern alone: the overrides and skips that come along are not read.
+    noon = to_utc(datetime.combine(today, time(12)), zone)
+    layers = list(layer_queryset(noon, noon, layers=schedule.layers))
     latest = max([today, *(r.effective_from for layer in layers for r in layer.rosters.all())])
     first_month = _month_start(today)
     last_month = _add_months(latest, MONTHS_AHEAD)  # exclusive

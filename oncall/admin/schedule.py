@@ -201,7 +201,8 @@ class ScheduleAdmin(RotationAdmin):
             first = parse_date(raw) if len(raw) == 10 else None
         except ValueError:  # a date-shaped string that is no date, such as 2025-02-30
             first = None
-        first = first or today - timedelta(days=today.weekday())
+        if first is None or not 2000 <= first.year < 2199:  # far dates overflow in a zone
+            first = today - timedelta(days=today.weekday())
         try:
             weeks = min(max(int(request.GET.get("weeks", 4)), 1), MAX_WEEKS)
         except ValueError:
