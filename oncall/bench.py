@@ -1,6 +1,7 @@
 """The on-call section of ``manage.py bench``: who is on call now for 100 schedules (two
-layers each, with overrides), read by the admin page and the selector in a fixed number of
-queries, not one per schedule. Found by ``incidents.bench.sections()``."""
+layers each, with current overrides), read by the admin page and the selector in a fixed
+number of queries, not one per schedule, and no slower with a long history of past
+overrides (one per incident index). Found by ``incidents.bench.sections()``."""
 
 from datetime import time, timedelta
 
@@ -16,6 +17,7 @@ from .selectors import on_call_now
 
 SCHEDULES = 100
 PEOPLE = 8
+CHUNK = 2000
 
 
 def setup_oncall(ctx: Context) -> None:
@@ -55,6 +57,30 @@ def setup_oncall(ctx: Context) -> None:
             )
 
 
+def grow_oncall(ctx: Context, start: int, stop: int) -> None:
+    """One past override per incident index: history that who-is-on-call-now must not read
+    (``override_layer_range_idx`` keeps it out), so both sizes should cost the same."""
+    layers = ctx.data.setdefault("oncall_layers", list(Layer.objects.values_list("pk", flat=True)))
+    people = ctx.data.setdefault(
+        "oncall_people", list(get_user_model().objects.filter(username__startswith="bench-oncall-"))
+    )
+    for chunk in range(start, stop, CHUNK):
+        rows = []
+        for i in range(chunk, min(chunk + CHUNK, stop)):
+            ends = ctx.now - timedelta(days=2 + i % 1000, hours=i % 24)
+            rows.append(
+                Override(
+                    layer_id=layers[i % len(layers)],
+                    user=people[i % len(people)],
+                    start=ends - timedelta(hours=4),
+                    end=ends,
+                    reason="bench history",
+                    created_at=ends - timedelta(days=1),
+                )
+            )
+        Override.objects.bulk_create(rows)
+
+
 def oncall_measurements(ctx: Context) -> list[Measurement]:
     return [
         Measurement(
@@ -68,6 +94,7 @@ register(
     Section(
         name="oncall",
         setup=setup_oncall,
+        grow=grow_oncall,
         measurements=oncall_measurements,
         models=(Schedule, Layer, LayerRoster, Override),
     )

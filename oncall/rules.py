@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from .models import Schedule
 from .rotation import Span, local_naive, to_utc
-from .selectors import layer_queryset, people_of, plan_of
+from .selectors import load_layers, people_of, plan_of
 
 MONTHS_AHEAD = 2
 MAX_A_MONTH = timedelta(days=7)
@@ -56,8 +56,8 @@ def rotation_warnings(*, schedule: Schedule, today: date) -> list[RotationWarnin
     zone = schedule.zone
     # The pattern alone: the overrides and skips that come along are not read.
     noon = to_utc(datetime.combine(today, time(12)), zone)
-    layers = list(layer_queryset(noon, noon, layers=schedule.layers))
-    latest = max([today, *(r.effective_from for layer in layers for r in layer.rosters.all())])
+    layers = load_layers(noon, noon, layers=schedule.layers.all())
+    latest = max([today, *(v.effective_from for layer in layers for v in layer.roster_versions)])
     first_month = _month_start(today)
     last_month = _add_months(latest, MONTHS_AHEAD)  # exclusive
     start = to_utc(datetime.combine(first_month, time()), zone)
@@ -71,8 +71,8 @@ def rotation_warnings(*, schedule: Schedule, today: date) -> list[RotationWarnin
         layer.schedule = schedule
         plan = plan_of(layer, zone=zone, with_exceptions=False)
         per_layer[layer.pk] = plan.spans(start, end)
-        for roster in layer.rosters.all():
-            members = [e.user_id for e in roster.entries.all()]
+        for roster in layer.roster_versions:
+            members = list(roster.members)
             if len(members) < 2 and plan.takes_over_at(roster.effective_from) < end:
                 who = ", ".join(names[m] for m in members) or "nobody"
                 warnings.append(

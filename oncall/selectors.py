@@ -1,15 +1,16 @@
 """Reads of who is on call, shared by the admin, the API, the feeds and the reconciler.
 
 Each loads what the rotation maths needs in a fixed number of queries (schedules, layers,
-rosters, roster members with their people, overrides and skips near the range), whatever
-the number of schedules, and computes in Python (``oncall.rotation``).
+rosters, roster members, overrides and skips near the range, the people), whatever the
+number of schedules, and computes in Python (``oncall.rotation``).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from .models import Layer, LayerRoster, Override, RosterMember, Schedule, Skip
@@ -23,27 +24,55 @@ UNTIL_HORIZON = timedelta(days=35)
 SKIP_REACH = timedelta(days=32)
 
 
-def layer_queryset(start: datetime, end: datetime, *, layers: QuerySet | None = None):
-    """Layers with their rosters and roster members, and the overrides and skips that can
-    touch [start, end), prefetched: four queries beyond the layers themselves. The people
-    are read once for all of them by ``people_of`` (the same few people rotate on many
-    layers: loading them with every row would build thousands of copies)."""
-    members = RosterMember.objects.only("roster_id", "user_id", "position").order_by("position")
-    rosters = LayerRoster.objects.prefetch_related(Prefetch("entries", queryset=members))
-    overrides = Override.objects.filter(start__lt=end, end__gt=start)
-    skips = Skip.objects.filter(
-        day__gte=(start - SKIP_REACH).date(), day__lte=(end + timedelta(days=1)).date()
-    )
+def load_layers(start: datetime, end: datetime, *, layers: QuerySet | None = None) -> list[Layer]:
+    """Layers with what the rotation maths needs for [start, end): their roster versions
+    (``roster_versions``), and the overrides (``overrides_near``) and skips (``skips_near``)
+    that can touch the range. Five queries whatever the number of layers; rosters and members
+    are read as plain values, since the same few people rotate on many layers and model rows
+    for each would cost more than the maths. The people themselves: ``people_of``."""
     base = layers if layers is not None else Layer.objects.all()
-    return base.select_related("schedule").prefetch_related(
-        Prefetch("rosters", queryset=rosters),
-        Prefetch("overrides", queryset=overrides, to_attr="overrides_near"),
-        Prefetch("skips", queryset=skips, to_attr="skips_near"),
-    )
+    rows = list(base.select_related("schedule"))
+    ids = [layer.pk for layer in rows]
+    if not ids:
+        return rows
+    members: dict[int, list[int]] = defaultdict(list)
+    for roster_id, user_id in (
+        RosterMember.objects.filter(roster__layer_id__in=ids)
+        .order_by("roster_id", "position")
+        .values_list("roster_id", "user_id")
+    ):
+        members[roster_id].append(user_id)
+    versions: dict[int, list[RosterVersion]] = defaultdict(list)
+    for roster_id, layer_id, day in (
+        LayerRoster.objects.filter(layer_id__in=ids)
+        .order_by("effective_from")
+        .values_list("id", "layer_id", "effective_from")
+    ):
+        versions[layer_id].append(RosterVersion(day, tuple(members[roster_id])))
+    overrides: dict[int, list[Override]] = defaultdict(list)
+    for override in Override.objects.filter(layer_id__in=ids, start__lt=end, end__gt=start):
+        overrides[override.layer_id].append(override)
+    skips: dict[int, list[Skip]] = defaultdict(list)
+    for skip in Skip.objects.filter(
+        layer_id__in=ids,
+        day__gte=(start - SKIP_REACH).date(),
+        day__lte=(end + timedelta(days=1)).date(),
+    ):
+        skips[skip.layer_id].append(skip)
+    for layer in rows:
+        layer.roster_versions = versions[layer.pk]
+        layer.overrides_near = overrides[layer.pk]
+        layer.skips_near = skips[layer.pk]
+    return rows
+
+
+def load_layer(layer_id: int, start: datetime, end: datetime) -> Layer | None:
+    found = load_layers(start, end, layers=Layer.objects.filter(pk=layer_id))
+    return found[0] if found else None
 
 
 def plan_of(layer: Layer, *, zone=None, with_exceptions: bool = True) -> LayerPlan:
-    """The rotation maths' view of a layer loaded by ``layer_queryset`` (no queries).
+    """The rotation maths' view of a layer loaded by ``load_layers`` (no queries).
     ``with_exceptions=False`` leaves out overrides and skips: the pattern alone."""
     length_days = {"daily": 1, "weekly": 7, "fortnightly": 14, "days": layer.every}.get(layer.kind)
     return LayerPlan(
@@ -57,10 +86,7 @@ def plan_of(layer: Layer, *, zone=None, with_exceptions: bool = True) -> LayerPl
         active_from=layer.active_from,
         active_until=layer.active_until,
         active_days=frozenset(int(d) for d in layer.active_days),
-        rosters=[
-            RosterVersion(r.effective_from, tuple(e.user_id for e in r.entries.all()))
-            for r in layer.rosters.all()
-        ],
+        rosters=list(layer.roster_versions),
         skips=[SkipSpec(s.user_id, s.day, s.days) for s in layer.skips_near]
         if with_exceptions
         else [],
@@ -77,8 +103,8 @@ def people_of(layers) -> dict[int, object]:
     """The users the loaded layers can put on call, with their profiles, by id: one query."""
     ids = set()
     for layer in layers:
-        for roster in layer.rosters.all():
-            ids.update(entry.user_id for entry in roster.entries.all())
+        for version in layer.roster_versions:
+            ids.update(version.members)
         ids.update(o.user_id for o in layer.overrides_near)
     if not ids:
         return {}
@@ -129,16 +155,22 @@ def on_call_now(
     at = (at or timezone.now()).astimezone(UTC)
     horizon = at + UNTIL_HORIZON
     queryset = schedules if schedules is not None else Schedule.objects.all()
-    schedule_rows = list(
-        queryset.select_related("team").prefetch_related(
-            Prefetch("layers", queryset=layer_queryset(at, horizon).order_by("level"))
-        )
+    schedule_rows = list(queryset.select_related("team"))
+    by_schedule: dict[int, list[Layer]] = defaultdict(list)
+    all_layers = load_layers(
+        at,
+        horizon,
+        layers=Layer.objects.filter(schedule_id__in=[s.pk for s in schedule_rows]).order_by(
+            "level"
+        ),
     )
-    people = people_of([layer for schedule in schedule_rows for layer in schedule.layers.all()])
+    for layer in all_layers:
+        by_schedule[layer.schedule_id].append(layer)
+    people = people_of(all_layers)
     result = []
     for schedule in schedule_rows:
         zone = schedule.zone
-        layers = list(schedule.layers.all())
+        layers = by_schedule[schedule.pk]
         row = ScheduleOnCall(schedule)
         next_starts = []
         for layer in layers:
@@ -160,7 +192,7 @@ def layer_on_call(*, layer: Layer, at: datetime | None = None):
     """The person ``layer`` has on call at ``at`` (now), or None: what the escalation engine
     pages for "the current on-call of a schedule layer"."""
     at = (at or timezone.now()).astimezone(UTC)
-    loaded = layer_queryset(at, at + timedelta(seconds=1)).get(pk=layer.pk)
+    loaded = load_layer(layer.pk, at, at + timedelta(seconds=1))
     spans = plan_of(loaded).spans(at, at + timedelta(seconds=1))
     return people_of([loaded]).get(spans[0].user_id) if spans else None
 
@@ -187,7 +219,7 @@ class ScheduleShifts:
 def schedule_shifts(*, schedule: Schedule, start: datetime, end: datetime) -> ScheduleShifts:
     """Every layer's shifts and the final ones over [start, end), in five queries."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
-    layers = list(layer_queryset(start, end, layers=schedule.layers.order_by("level")))
+    layers = load_layers(start, end, layers=schedule.layers.order_by("level"))
     zone = schedule.zone
     per_layer = []
     for layer in layers:
@@ -209,7 +241,7 @@ def person_shifts(*, user, start: datetime, end: datetime) -> list[tuple[Layer, 
             Override.objects.filter(layer=OuterRef("pk"), user=user, start__lt=end, end__gt=start)
         )
     )
-    layers = layer_queryset(start, end, layers=theirs).order_by("schedule__name", "level")
+    layers = load_layers(start, end, layers=theirs.order_by("schedule__name", "level"))
     found = []
     for layer in layers:
         for span in plan_of(layer).spans(start, end):

@@ -11,7 +11,7 @@ from ircore.notifications import notify_user
 
 from ..models import Layer, Override, ShiftSwapRequest, Skip
 from ..rotation import to_utc
-from ..selectors import layer_queryset, plan_of
+from ..selectors import load_layer, plan_of
 from ._base import attributed, instant, now_or, person, text
 from .handoffs import replan_handoffs
 
@@ -58,7 +58,7 @@ def skip_add(
     reason = text("reason", reason, limit=200)
     with transaction.atomic():
         layer = Layer.objects.select_for_update().select_related("schedule").get(pk=layer.pk)
-        loaded = layer_queryset(now, now, layers=Layer.objects.filter(pk=layer.pk)).get()
+        loaded = load_layer(layer.pk, now, now)
         plan = plan_of(loaded)
         end_at = _at_handoff(layer, day + timedelta(days=days))
         if end_at <= now:
@@ -147,7 +147,7 @@ def override_delete(*, override: Override, by: User | None, now: datetime | None
 
 def _holds(layer: Layer, user, start: datetime, end: datetime) -> bool:
     """Whether ``user`` is on ``layer`` for the whole of [start, end)."""
-    loaded = layer_queryset(start, end, layers=Layer.objects.filter(pk=layer.pk)).get()
+    loaded = load_layer(layer.pk, start, end)
     covered = start
     for span in plan_of(loaded).spans(start, end):
         if span.user_id != user.pk or span.start > covered:

@@ -25,7 +25,7 @@ from ircore.notifications import notify_user
 
 from ..models import HandoffNotice, Layer
 from ..rotation import Handoff, handoffs, merge
-from ..selectors import layer_queryset, people_of, plan_of
+from ..selectors import load_layer, people_of, plan_of
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ INCIDENTS_LISTED = 20
 
 
 def _loaded(layer_id: int, start: datetime, end: datetime) -> Layer | None:
-    return layer_queryset(start, end, layers=Layer.objects.filter(pk=layer_id)).first()
+    return load_layer(layer_id, start, end)
 
 
 def _handoffs(layer: Layer, start: datetime, end: datetime) -> list[tuple[Handoff, datetime]]:

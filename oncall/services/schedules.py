@@ -18,7 +18,7 @@ from ircore.errors import ConflictError, RuleError
 from ircore.models import Team
 
 from ..models import Layer, LayerRoster, RosterMember, Schedule, validate_time_zone
-from ..selectors import layer_queryset, plan_of
+from ..selectors import load_layer, plan_of
 from ._base import Saved, attributed, confirm_rules, now_or, person, text, warning_keys
 from .handoffs import replan_handoffs
 
@@ -287,7 +287,7 @@ def _members(members: Sequence[Any]) -> list[Any]:
 def _in_force_check(layer: Layer, day: date, now: datetime, *, field: str) -> None:
     """A roster version may only take over at a hand-off still to come, so the past and the
     shift in progress never change."""
-    loaded = layer_queryset(now, now, layers=Layer.objects.filter(pk=layer.pk)).get()
+    loaded = load_layer(layer.pk, now, now)
     takes_over = plan_of(loaded).takes_over_at(day)
     if takes_over <= now:
         shown = takes_over.astimezone(layer.schedule.zone).strftime("%a %d %b %Y %H:%M")
