@@ -29,4 +29,7 @@ app.conf.beat_schedule = {
     "clock-heartbeat": {"task": "ircore.tasks.heartbeat", **every(30.0)},
     # Every 30 s: sends queued notifications and retries failed ones whose backoff is over.
     "deliveries-due": {"task": "ircore.tasks.send_due_deliveries", **every(30.0)},
+    # Every 60 s: tells the people handing off and taking over, with the open incidents they
+    # inherit (oncall.services.handoffs_send_due: due layers by next_handoff_at, idempotent).
+    "oncall-handoffs": {"task": "oncall.tasks.send_due_handoffs", **every(60.0)},
 }

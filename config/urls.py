@@ -4,6 +4,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from ircore.views import healthz, not_found, server_error
+from oncall.urls import api_patterns as oncall_api_patterns
+from oncall.urls import feed_patterns as oncall_feed_patterns
 
 admin.site.site_header = "Incident response"
 admin.site.site_title = "Incident response"
@@ -14,6 +16,9 @@ admin.site.index_template = "incidents/board/index.html"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("config.api_urls")),
+    path("api/v1/", include(oncall_api_patterns)),
+    # Calendar feeds: no login, an unguessable revocable token in the URL.
+    path("oncall/feeds/", include(oncall_feed_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from a URL of its own (?script=): no inline script, so
     # the Content-Security-Policy needs no exception. Swagger UI itself comes from the sidecar.

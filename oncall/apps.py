@@ -1,5 +1,54 @@
 from django.apps import AppConfig
 
+from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
+
+# The rotation itself: managers shape it, everyone else reads it.
+ROTATION_MODELS = ("schedule", "layer", "layerroster", "rostermember", "skip")
+
 
 class OncallConfig(AppConfig):
     name = "oncall"
+    verbose_name = "On call"
+
+    role_grants = {
+        INCIDENT_MANAGERS: {
+            **dict.fromkeys(ROTATION_MODELS, ALL),
+            "override": ALL,
+            "shiftswaprequest": ALL,
+            "perm:assign_shiftswaprequest": "shiftswaprequest",
+            "feedtoken": "add view change",
+            "perm:manage_feedtoken": "feedtoken",
+            "handoffnotice": "view",
+        },
+        # Responders cover for each other (overrides), offer and take shifts, and subscribe
+        # to their own calendar feed.
+        RESPONDERS: {
+            **dict.fromkeys(ROTATION_MODELS, "view"),
+            "override": "add view",
+            "shiftswaprequest": "add change view",
+            "feedtoken": "add view change",
+            "handoffnotice": "view",
+        },
+        # Support needs to know whom to call; leadership reads. Neither changes anything.
+        SUPPORT: {**dict.fromkeys(ROTATION_MODELS, "view"), "override": "view"},
+        LEADERSHIP: {
+            **dict.fromkeys(ROTATION_MODELS, "view"),
+            "override": "view",
+            "shiftswaprequest": "view",
+            "handoffnotice": "view",
+        },
+    }
+
+    def ready(self) -> None:
+        # Declares the on-call verbs (ircore.verbs) before any admin or API reads them.
+        from . import permissions  # noqa: F401
+
+    def load_demo(self, **context) -> dict[str, int]:
+        from .demo import load_demo
+
+        return load_demo(**context)
+
+    def demo_has_own_data(self) -> bool:
+        from .models import Schedule
+
+        return Schedule.objects.exists()

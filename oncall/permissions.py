@@ -1,0 +1,55 @@
+"""The on-call verbs and who may do each (see ``ircore.verbs``)."""
+
+from ircore.verbs import Verb, may, register
+
+VIEW_ONCALL = "view_oncall"
+MANAGE_SCHEDULES = "manage_schedules"
+CREATE_OVERRIDE = "create_override"
+OFFER_SHIFT = "offer_shift"
+TAKE_SHIFT = "take_shift"
+ASSIGN_SHIFT = "assign_shift"
+OWN_FEED = "own_feed"
+MANAGE_FEEDS = "manage_feeds"
+VIEW_PHONE = "view_phone"
+
+register(
+    Verb(VIEW_ONCALL, ("oncall.view_schedule", "oncall.view_layer"), "See who is on call."),
+    Verb(
+        MANAGE_SCHEDULES,
+        (
+            "oncall.change_schedule",
+            "oncall.add_layer",
+            "oncall.change_layer",
+            "oncall.add_layerroster",
+            "oncall.change_layerroster",
+            "oncall.add_skip",
+        ),
+        "Shape rotations: layers, rosters, skips.",
+    ),
+    Verb(CREATE_OVERRIDE, ("oncall.view_layer", "oncall.add_override"), "Cover a layer."),
+    Verb(OFFER_SHIFT, ("oncall.view_layer", "oncall.add_shiftswaprequest"), "Offer a shift."),
+    Verb(
+        TAKE_SHIFT,
+        ("oncall.view_layer", "oncall.change_shiftswaprequest", "oncall.add_override"),
+        "Take a shift a colleague offers.",
+    ),
+    Verb(
+        ASSIGN_SHIFT,
+        (
+            "oncall.change_shiftswaprequest",
+            "oncall.assign_shiftswaprequest",
+            "oncall.add_override",
+        ),
+        "Assign an offered shift to someone.",
+    ),
+    Verb(OWN_FEED, ("oncall.add_feedtoken",), "Make and revoke a calendar feed of one's shifts."),
+    Verb(
+        MANAGE_FEEDS,
+        ("oncall.add_feedtoken", "oncall.manage_feedtoken"),
+        "Make feeds of schedules and of anyone; revoke any.",
+    ),
+    # Phone numbers are on profiles: whoever may read profiles sees them next to the on-call.
+    Verb(VIEW_PHONE, ("ircore.view_profile",), "See on-call people's phone numbers."),
+)
+
+__all__ = ["may"]
