@@ -10,7 +10,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from django.utils.html import format_html
 
 from ircore.errors import RuleError
@@ -84,16 +83,10 @@ class SeverityChoiceField(forms.ModelChoiceField):
 
 def ic_certified_ids(on=None) -> set[int]:
     """Users whose IC certification is valid on ``on`` (one query)."""
-    from django.db.models import Q
-
     from ircore.models import Profile
 
-    on = on or timezone.localdate()
-    return set(
-        Profile.objects.filter(ic_certified_on__isnull=False)
-        .filter(Q(ic_certification_expires__isnull=True) | Q(ic_certification_expires__gte=on))
-        .values_list("user_id", flat=True)
-    )
+    on = on or Profile.today()
+    return set(Profile.objects.filter(Profile.certified_q(on)).values_list("user_id", flat=True))
 
 
 class PersonChoiceField(forms.ModelChoiceField):

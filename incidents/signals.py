@@ -7,6 +7,8 @@ A signal makes a listener act sooner; it is never the only path to something tha
 happen (the beat reconcilers are), so a listener may miss one without harm.
 """
 
+import logging
+
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -18,6 +20,8 @@ incident_severity_changed = Signal()  # + old_severity, new_severity, reason
 incident_status_changed = Signal()  # + old_status, new_status
 incident_resolved = Signal()
 incident_closed = Signal()
+
+logger = logging.getLogger(__name__)
 
 # An affected service was added, changed status or was removed (not sent for the services an
 # incident is declared with: ``incident_declared`` covers those).
@@ -50,7 +54,15 @@ def send_on_commit(signal: Signal, sender: type, **kwargs) -> None:
     caller, who would retry and declare twice; the beat reconcilers do what it missed."""
 
     def send() -> None:
-        signal.send(sender=sender, **kwargs)
+        # send_robust: one failing listener (a comms bug) must not silence the next (paging).
+        for receiver, result in signal.send_robust(sender=sender, **kwargs):
+            if isinstance(result, Exception):
+                logger.error(
+                    "Listener %r of %s failed",
+                    receiver,
+                    sender.__name__,
+                    exc_info=(type(result), result, result.__traceback__),
+                )
 
     transaction.on_commit(send, robust=True)
 

@@ -5,7 +5,7 @@ Policy is data: everything here is edited in the admin and moved between install
 one policy file (``manage.py policy export/import``).
 """
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -201,11 +201,28 @@ class Profile(models.Model):
     def __str__(self) -> str:
         return f"Profile of {self.user}"
 
+    @staticmethod
+    def today():
+        """The UTC day certification is judged on."""
+        return timezone.now().astimezone(UTC).date()
+
+    @staticmethod
+    def certified_q(on) -> models.Q:
+        """The SQL form of ``ic_certified(on)``, for lists and pickers."""
+        return models.Q(ic_certified_on__isnull=False, ic_certified_on__lte=on) & (
+            models.Q(ic_certification_expires__isnull=True)
+            | models.Q(ic_certification_expires__gte=on)
+        )
+
     def ic_certified(self, on=None) -> bool:
-        """Certified if certification exists and has not expired on the given date."""
+        """Certified on the given day (UTC today by default): certified on or before it and
+        not expired by then. Days are UTC days, so the answer does not depend on whose zone
+        is active."""
         if self.ic_certified_on is None:
             return False
-        on = on or timezone.localdate()
+        on = on or self.today()
+        if self.ic_certified_on > on:
+            return False
         return self.ic_certification_expires is None or self.ic_certification_expires >= on
 
 

@@ -58,6 +58,10 @@ def check_channel_name(value: str) -> str:
     return value
 
 
+# What starts the regulator's clock: detection, or the declaration without one.
+START = ("detected_at", "declared_at")
+
+
 def _parse_amount(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
@@ -194,10 +198,16 @@ def incident_update(
         changes = _apply_update(locked, data, now)
         if not changes:
             return _refresh_caller(incident, locked)
-        if changes.keys() & {"incident_type", "detected_at", "declared_at"}:
+        if "incident_type" in changes:
             locked.regulatory_due_at = _regulatory_due(
                 locked.incident_type, locked.detected_at, locked.declared_at
             )
+        elif changes.keys() & {"detected_at", "declared_at"} and locked.regulatory_due_at:
+            # A running clock moves with its start, keeping the span it began with: the
+            # type's hours may have changed since (a policy import), the obligation has not.
+            old = {f: changes[f][0] if f in changes else getattr(locked, f) for f in START}
+            span = locked.regulatory_due_at - (old["detected_at"] or old["declared_at"])
+            locked.regulatory_due_at = (locked.detected_at or locked.declared_at) + span
         _for_history(locked, user, "details updated")
         locked.save()
 

@@ -151,6 +151,8 @@ def incident_set_status(
         _for_history(locked, user, f"status {old} -> {status}")
         locked.save(update_fields=changed)
 
+        if acknowledged_now:  # leaving declared acknowledges: as one, before the move
+            _acknowledged(locked, user, now)
         verb = "re-opened the incident" if reopened else f"moved status {old} → {status}"
         text = f"{_name(user)} {verb}"
         if note:
@@ -163,10 +165,6 @@ def incident_set_status(
             occurred_at=now,
             data={"from": old, "to": status, "note": note},
         )
-        if acknowledged_now:
-            signals.send_on_commit(
-                signals.incident_acknowledged, Incident, incident=locked, user=user
-            )
         signals.send_on_commit(
             signals.incident_status_changed,
             Incident,

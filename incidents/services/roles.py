@@ -1,10 +1,9 @@
 """Roles: assign (with the IC certification rule) and relieve, now or after the fact."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from ircore.errors import ConflictError, RuleError
 from ircore.models import Profile
@@ -74,7 +73,7 @@ def role_assign(
         at = _when(
             "occurred_at", occurred_at, now=now, after=("the declaration", locked.declared_at)
         )
-        if role == Role.INCIDENT_COMMANDER and not _ic_certified(user, timezone.localdate(at)):
+        if role == Role.INCIDENT_COMMANDER and not _ic_certified(user, at.astimezone(UTC).date()):
             if not override_reason:
                 raise RuleError(
                     f"{_name(user)} has no valid incident commander certification "

@@ -12,7 +12,6 @@ from django.contrib.auth import get_permission_codename, get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import BooleanField, Case, Q, Value, When
-from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from ircore.models import Profile
@@ -53,7 +52,7 @@ class CertificationFilter(admin.SimpleListFilter):
         return (("certified", "Certified"), ("expired", "Expired"), ("none", "Never certified"))
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
+        today = Profile.today()
         if self.value() == "certified":
             return queryset.filter(_certified_q(today))
         if self.value() == "expired":
@@ -66,10 +65,7 @@ class CertificationFilter(admin.SimpleListFilter):
 
 
 def _certified_q(today) -> Q:
-    """The SQL form of ``Profile.ic_certified(today)``."""
-    return Q(ic_certified_on__isnull=False) & (
-        Q(ic_certification_expires__isnull=True) | Q(ic_certification_expires__gte=today)
-    )
+    return Profile.certified_q(today)
 
 
 @admin.register(Profile)
@@ -102,7 +98,7 @@ class ProfileAdmin(SimpleHistoryAdmin):
             .get_queryset(request)
             .annotate(
                 is_certified=Case(
-                    When(_certified_q(timezone.localdate()), then=Value(True)),
+                    When(_certified_q(Profile.today()), then=Value(True)),
                     default=Value(False),
                     output_field=BooleanField(),
                 )

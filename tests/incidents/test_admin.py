@@ -5,7 +5,7 @@ history), a refused rule must come back as a form error or an error message with
 written, and a page must cost the same number of queries however many incidents it lists.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
@@ -15,7 +15,6 @@ from django.contrib import messages as django_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident, RoleAssignment, Runbook, TimelineEntry
@@ -66,7 +65,8 @@ def people(cast, make_user):
     """The fixed cast plus a certified IC and an uncertified responder."""
     cora = make_user("cora", roles.RESPONDERS, first_name="Cora", last_name="Chen")
     Profile.objects.update_or_create(
-        user=cora, defaults={"ic_certified_on": timezone.localdate() - timedelta(days=30)}
+        user=cora,
+        defaults={"ic_certified_on": date(2024, 1, 1)},  # before T0 and today
     )
     uma = make_user("uma", roles.RESPONDERS, first_name="Uma")
     return SimpleNamespace(**vars(cast), ic=cora, uncertified=uma)

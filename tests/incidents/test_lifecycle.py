@@ -82,7 +82,11 @@ def test_allowed_move_succeeds_and_stamps_its_times(declare, people, source, tar
     incident.refresh_from_db()
     assert moved.status == incident.status == target
     assert times(incident) == expected
-    assert incident.timeline.count() == entries + 1
+    # Leaving declared acknowledges, which is an acknowledgement entry of its own.
+    acknowledged = before["acknowledged_at"] is None
+    assert incident.timeline.count() == entries + 1 + acknowledged
+    if acknowledged:
+        assert incident.timeline.filter(kind=TimelineEntry.Kind.ACKNOWLEDGEMENT).count() == 1
     entry = incident.timeline.last()
     assert entry.kind == TimelineEntry.Kind.STATUS
     assert entry.author == people.responder

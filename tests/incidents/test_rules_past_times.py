@@ -59,6 +59,7 @@ def test_a_reconstructed_incident_shows_its_ic_while_it_ran(declare, people):
         (at(5), "role"),
         (at(20), "decision"),
         (at(30), "role"),
+        (at(60), "ack"),  # resolving straight from declared acknowledges
         (at(60), "status"),  # resolved
         (at(60), "role"),  # stepped down
     ]
