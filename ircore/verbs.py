@@ -53,6 +53,18 @@ def perms_for(names: Iterable[str]) -> list[str]:
 
 
 register(
+    # The file carries every section, thresholds' recipients included: reading it needs the
+    # right to read each of them (Support reads severities only, so it may not export).
+    Verb(
+        "export_policy",
+        (
+            "ircore.view_severity",
+            "ircore.view_checklisttemplateitem",
+            "ircore.view_incidenttype",
+            "ircore.view_financialthreshold",
+        ),
+        "Download the policy file.",
+    ),
     Verb(
         "import_policy",
         ("ircore.view_severity", "ircore.import_policy"),

@@ -19,6 +19,7 @@ from django.utils.http import content_disposition_header
 from ircore import policy, verbs
 
 IMPORT_VERB = "import_policy"
+EXPORT_VERB = "export_policy"
 # One cap for the upload and the command (``manage.py policy import``).
 POLICY_UPLOAD_MAX_BYTES = policy.MAX_FILE_BYTES
 # A previewed file stays appliable this long; after that it must be uploaded again.
@@ -261,13 +262,14 @@ class PolicyFileViews:
         extra_context = {
             **(extra_context or {}),
             "can_import_policy": verbs.may(request.user, IMPORT_VERB),
+            "can_export_policy": verbs.may(request.user, EXPORT_VERB),
         }
         return super().changelist_view(request, extra_context)
 
     def policy_export_view(self, request):
         """The current policy as a download: YAML, or JSON with ``?format=json``. Whoever
-        may read the severity list may read the policy it is part of."""
-        if not self.has_view_permission(request):
+        may read every section may download it (``export_policy``)."""
+        if not verbs.may(request.user, EXPORT_VERB):
             raise PermissionDenied
         fmt = request.GET.get("format", "yaml")
         if fmt not in ("yaml", "json"):

@@ -100,12 +100,18 @@ def test_export_refuses_an_unknown_format(client, world):
     assert b'"yaml" or "json"' in response.content
 
 
-@pytest.mark.parametrize("who", ["leader", "responder", "support"])
-def test_everyone_who_reads_severities_may_export(client, world, who):
+@pytest.mark.parametrize("who", ["leader", "responder"])
+def test_everyone_who_reads_every_section_may_export(client, world, who):
     logged_in(client, getattr(world, who))
     response = client.get(EXPORT)
     assert response.status_code == 200
     assert yaml.safe_load(response.content) == policy.export_policy()
+
+
+def test_support_reads_severities_but_may_not_export_the_thresholds_recipients(client, world):
+    logged_in(client, world.support)
+    assert client.get(EXPORT).status_code == 403
+    assert b"Export policy" not in client.get(reverse("admin:ircore_severity_changelist")).content
 
 
 def test_outsider_is_sent_to_the_login_page(client, world):
