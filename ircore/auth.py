@@ -84,23 +84,32 @@ class ThrottledTokenAuthentication(TokenAuthentication):
             raise
 
     @staticmethod
-    def _read(key: str) -> tuple[int, float]:
+    def _window() -> tuple[int, float]:
+        """The fixed window now falls in (its number, when it ends): counts are per window,
+        so each failure is one atomic increment rather than a read-modify-write that parallel
+        guesses would overwrite."""
+        size = settings.API_TOKEN_FAILURE_WINDOW.total_seconds()
+        index = int(time.time() // size)
+        return index, (index + 1) * size
+
+    @classmethod
+    def _read(cls, key: str) -> tuple[int, float]:
+        index, ends = cls._window()
         try:
-            value = cache.get(key)
+            value = cache.get(f"{key}:{index}", 0)
         except CACHE_ERRORS as exc:
             logger.warning("Token failure count unreadable, not enforced: %s", exc)
-            return 0, 0.0
-        now = time.time()
-        if not value or value[1] <= now:
-            return 0, now + settings.API_TOKEN_FAILURE_WINDOW.total_seconds()
-        return int(value[0]), float(value[1])
+            return 0, ends
+        return int(value), ends
 
-    @staticmethod
-    def _count_failure(key: str, failures: int, window_ends: float) -> None:
-        # Read-modify-write, not atomic: two processes failing at the same instant may count
-        # one failure between them, which a limit meant to stop guessing can afford.
-        remaining = max(1, round(window_ends - time.time()))
+    @classmethod
+    def _count_failure(cls, key: str, failures: int, window_ends: float) -> None:
+        index, ends = cls._window()
+        counter, remaining = f"{key}:{index}", max(1, round(ends - time.time()))
         try:
-            cache.set(key, (failures + 1, window_ends), timeout=remaining)
-        except CACHE_ERRORS as exc:
+            cache.add(counter, 0, timeout=remaining)
+            cache.incr(counter)  # atomic on Redis; in-process on the others
+            # The database cache's incr rewrites the row with the default timeout.
+            cache.touch(counter, timeout=remaining)
+        except (ValueError, *CACHE_ERRORS) as exc:  # ValueError: expired in between
             logger.warning("Token failure not counted: %s", exc)
