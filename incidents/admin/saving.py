@@ -4,8 +4,12 @@ services through ``affected_service_set/remove``, the checklist through ``checkl
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 
+from ircore.errors import RuleError
+
+from .. import permissions as verbs
 from .. import services
 from ..models import ChecklistItem, Incident, IncidentService
+from .access import allowed
 
 
 class IncidentSaving:
@@ -58,6 +62,12 @@ class IncidentSaving:
                 formset.changed_objects.append((row, row_form.changed_data))
         for original in originals.values():
             if original.service_id not in wanted:
+                # A row changed to another service removes the old one: the remove verb too.
+                if not allowed(user, verbs.REMOVE_SERVICE, incident):
+                    raise RuleError(
+                        f"You may not remove {original.service} from this incident.",
+                        field="service",
+                    )
                 services.affected_service_remove(
                     incident=incident, service=original.service, user=user
                 )

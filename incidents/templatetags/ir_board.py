@@ -21,6 +21,7 @@ from ..admin.display import humanise, regulatory_state
 from ..board import Board, BoardCounts, BoardRow, TargetClock, open_board
 from ..forms import safe_colour
 from ..permissions import DECLARE, VIEW_INCIDENT, VIEW_ROLES
+from .ir_time import zone_abbreviation
 
 register = template.Library()
 
@@ -29,7 +30,8 @@ def at(moment: datetime, now: datetime) -> str:
     """A time in the viewer's zone, with the zone's name; the date too when not today."""
     local = timezone.localtime(moment)
     same_day = local.date() == timezone.localtime(now).date()
-    return dateformat.format(local, "H:i T" if same_day else "j M H:i T")
+    shown = dateformat.format(local, "H:i" if same_day else "j M H:i")
+    return f"{shown} {zone_abbreviation(local)}"  # the zone named as on the incident pages
 
 
 def _plural(count: int, word: str) -> str:
