@@ -19,7 +19,7 @@ class OpenStateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == "open":
-            return queryset.exclude(status__in=Incident.CLOSED_STATES)
+            return queryset.open()
         if value == "resolved":
             return queryset.filter(status=Incident.Status.RESOLVED)
         if value == "closed":
