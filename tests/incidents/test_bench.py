@@ -15,8 +15,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from incidents import bench
+from incidents import bench as incidents_bench
 from incidents.models import Incident
+from ircore import bench
+from ircore.bench import registry
 from ircore.models import Severity
 
 MEASUREMENTS = [
@@ -109,7 +111,7 @@ def test_sigterm_mid_run_drops_the_bench_database(monkeypatch, users_incident):
         name="terminated",
         measurements=lambda ctx: [bench.Measurement("kill", call=terminate)],
     )
-    monkeypatch.setattr(bench, "_registry", {section.name: section})
+    monkeypatch.setattr(registry, "_registry", {section.name: section})
     previous = signal.getsignal(signal.SIGTERM)
 
     with pytest.raises(CommandError, match="Interrupted; the bench database was dropped"):
@@ -132,11 +134,11 @@ def test_check_fails_when_a_query_count_grows_with_the_data(monkeypatch):
     # Only this section, growing the incidents the standard one grows.
     section = bench.Section(
         name="n-plus-one",
-        setup=bench.setup_incidents,
-        grow=bench.grow_incidents,
+        setup=incidents_bench.setup_incidents,
+        grow=incidents_bench.grow_incidents,
         measurements=lambda ctx: [bench.Measurement("severity per row", call=n_plus_one)],
     )
-    monkeypatch.setattr(bench, "_registry", {section.name: section})
+    monkeypatch.setattr(registry, "_registry", {section.name: section})
     out = StringIO()
     with pytest.raises(CommandError, match="Bench targets missed: .*severity per row"):
         call_command(
