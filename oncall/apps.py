@@ -1,5 +1,5 @@
-from django.apps import AppConfig
+from ircore import hooks
 
 
-class OncallConfig(AppConfig):
+class OncallConfig(hooks.IRAppConfig):
     name = "oncall"
