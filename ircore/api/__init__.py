@@ -22,7 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ..errors import RuleError
-from ..pagination import CappedCountPaginator
+from ..pagination import COUNT_CAP, CappedCountPaginator
 from .filtersets import FilterSet, without_empty_values
 
 __all__ = [
@@ -147,9 +147,9 @@ class Pagination(PageNumberPagination):
     page." for both that and a page past the end); a page past the end is a 404 naming it.
 
     Lists never count a whole big table (``ircore.pagination``): ``count`` is exact up to
-    10,000 matches, and ``count_is_exact`` says so. Past that it is the database's estimate
-    (an unfiltered list on PostgreSQL) or 10,000, and pages run up to it: narrow the filter
-    to reach rows beyond.
+    ``COUNT_CAP`` (10,000) matches, and ``count_is_exact`` says so. Past that it is the
+    database's estimate (an unfiltered list on PostgreSQL) or the cap, and pages run up to it:
+    narrow the filter to reach rows beyond.
     """
 
     django_paginator_class = CappedCountPaginator
@@ -190,7 +190,7 @@ class Pagination(PageNumberPagination):
             "count": {
                 **described["properties"]["count"],
                 "description": "Matches: exact when count_is_exact, else the database's "
-                "estimate or the 10,000 counted (pages run up to it).",
+                f"estimate or the {COUNT_CAP:,} counted (pages run up to it).",
             },
             "count_is_exact": {"type": "boolean"},
             **{k: v for k, v in described["properties"].items() if k != "count"},
