@@ -1,15 +1,30 @@
 """The base of every API list's FilterSet: one rule for parameters given without a value."""
 
+from collections.abc import Mapping
+
 import django_filters as df
 from django.http import QueryDict
 
 
-def without_empty_values(data: QueryDict) -> QueryDict:
+def _blank(value: object) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
+def without_empty_values(data: Mapping) -> Mapping:
     """``data`` less its empty values: ``?severity=&status=open&status=`` reads as
-    ``?status=open``. A blank value (spaces only) is empty too."""
+    ``?status=open``. A blank value (spaces only) is empty too. A plain dict (a FilterSet
+    built in code) loses its blank entries the same way."""
+    if not isinstance(data, QueryDict):
+        kept_values: dict = {}
+        for key, value in data.items():
+            if isinstance(value, list | tuple):
+                value = [item for item in value if not _blank(item)]
+            if not (_blank(value) or value == []):
+                kept_values[key] = value
+        return kept_values
     kept = QueryDict(mutable=True)
     for key in data:
-        values = [value for value in data.getlist(key) if value.strip()]
+        values = [value for value in data.getlist(key) if not _blank(value)]
         if values:
             kept.setlist(key, values)
     return kept

@@ -144,3 +144,14 @@ def test_catalog_rows_are_unaffected(rob, policy):
     assert response.data["count"] == Team.objects.count()
     assert response.data["count_is_exact"] is True
     assert rob.get("/api/v1/severities/").data["count"] == Severity.objects.count()
+
+
+def test_a_filterset_built_in_code_drops_blank_values_too(spread):
+    from incidents.api.filters import IncidentFilter
+    from incidents.models import Incident
+
+    filterset = IncidentFilter(
+        {"severity": "", "status": ["", "resolved"], "service": " "}, Incident.objects.all()
+    )
+    assert filterset.is_valid(), filterset.errors
+    assert [i.reference for i in filterset.qs] == [spread.old.reference]
