@@ -165,3 +165,47 @@ def test_bad_options_are_refused_before_anything_is_created(args, message):
     # No django_db mark: touching any database here would fail the test.
     with pytest.raises(CommandError, match=message):
         call_command("bench", *args, stdout=StringIO(), stderr=StringIO())
+
+
+def _report(small_ms: float, large_ms: float) -> bench.Report:
+    row = bench.Row(
+        section="incidents",
+        label="API list, page 1",
+        url="/api/v1/incidents/",
+        small=bench.Sample(queries=8, ms=small_ms, query_ms=[1.0] * 8, slowest=0),
+        large=bench.Sample(queries=8, ms=large_ms, query_ms=[2.0] * 8, slowest=0),
+    )
+    counts = {"incidents.Incident": 1_000}
+    return bench.Report(
+        vendor="postgresql",
+        version="PostgreSQL 15.0",
+        small=1_000,
+        large=1_000_000,
+        pages=20,
+        counts={"small": counts, "large": {"incidents.Incident": 1_000_000}},
+        seconds={"small": 1.0, "large": 100.0},
+        rows=[row],
+    )
+
+
+@pytest.mark.parametrize(("large_ms", "ok"), [(44.0, True), (45.0, False), (119.0, False)])
+def test_check_holds_a_million_rows_to_the_ratio_target(monkeypatch, large_ms, ok):
+    """``--large 1000000 --check`` asks the same of a million rows as CI's default asks of
+    100,000: a ratio under 1.5 (29.6 ms at 1,000 -> under 44.4 ms)."""
+    asked = {}
+
+    def run(**kwargs):
+        asked.update(kwargs)
+        return _report(29.6, large_ms)
+
+    monkeypatch.setattr(bench, "run", run)
+    out = StringIO()
+    args = ["--large", "1000000", "--check"]
+    if ok:
+        call_command("bench", *args, stdout=out, stderr=StringIO())
+        assert "All targets met." in out.getvalue()
+    else:
+        with pytest.raises(CommandError, match="Bench targets missed: API list, page 1"):
+            call_command("bench", *args, stdout=out, stderr=StringIO())
+        assert "ratio < 1.5: no" in out.getvalue()
+    assert (asked["small"], asked["large"]) == (1_000, 1_000_000)
