@@ -209,3 +209,62 @@ def test_check_holds_a_million_rows_to_the_ratio_target(monkeypatch, large_ms, o
             call_command("bench", *args, stdout=out, stderr=StringIO())
         assert "ratio < 1.5: no" in out.getvalue()
     assert (asked["small"], asked["large"]) == (1_000, 1_000_000)
+
+
+def _snapshot() -> dict[str, tuple]:
+    """Every generated row, keyed by incident reference, without ids."""
+    from incidents.models import IncidentService, RoleAssignment, TimelineEntry
+
+    rows = {}
+    for incident in Incident.objects.all():
+        rows[incident.reference] = (
+            tuple(
+                getattr(incident, name)
+                for name in (
+                    "title", "severity_id", "incident_type_id", "status", "is_drill",
+                    "channel_name", "impact_started_at", "detected_at", "declared_at",
+                    "acknowledged_at", "mitigated_at", "resolved_at", "closed_at",
+                    "customers_affected", "financial_impact", "summary", "open_rank",
+                )
+            ),
+            sorted(
+                IncidentService.objects.filter(incident=incident).values_list(
+                    "service_id", "status"
+                )
+            ),
+            sorted(
+                RoleAssignment.objects.filter(incident=incident).values_list(
+                    "role", "user_id", "assigned_at", "relieved_at", "override_reason"
+                ),
+                key=str,
+            ),
+            sorted(
+                TimelineEntry.objects.filter(incident=incident).values_list(
+                    "kind", "occurred_at", "text", "data"
+                ),
+                key=str,
+            ),
+        )  # fmt: skip
+    return rows
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based path")
+def test_set_based_generation_writes_the_rows_python_builds(django_user_model):
+    from django.db import transaction
+    from django.test import Client
+    from django.utils import timezone
+
+    from incidents import bench_sql
+
+    ctx = bench.Context(now=timezone.now(), small=0, large=0, client=Client(), superuser=None)
+    incidents_bench.setup_incidents(ctx)
+    with transaction.atomic():
+        incidents_bench.grow_incidents_python(ctx, 0, 70)
+        built = _snapshot()
+        transaction.set_rollback(True)
+    bench_sql.grow_incidents_sql(ctx, 0, 70)
+
+    written = _snapshot()
+    assert len(written) == len(built) == 70
+    assert written == built
