@@ -1,5 +1,5 @@
-from django.apps import AppConfig
+from ircore import hooks
 
 
-class CommsConfig(AppConfig):
+class CommsConfig(hooks.IRAppConfig):
     name = "comms"

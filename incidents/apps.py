@@ -1,11 +1,12 @@
-from django.apps import AppConfig
+from datetime import datetime
 
+from ircore import hooks
 from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
 
 WORK_MODELS = ("incident", "incidentservice", "roleassignment", "checklistitem", "timelineentry")
 
 
-class IncidentsConfig(AppConfig):
+class IncidentsConfig(hooks.IRAppConfig):
     name = "incidents"
     verbose_name = "Incidents"
 
@@ -35,10 +36,10 @@ class IncidentsConfig(AppConfig):
         # Declares the incident verbs (ircore.verbs) before any admin or API reads them.
         from . import permissions  # noqa: F401
 
-    def load_demo(self, **context) -> dict[str, int]:
+    def load_demo(self, *, people: dict, services: dict, now: datetime) -> dict[str, int]:
         from .demo import load_demo
 
-        return load_demo(**context)
+        return load_demo(people=people, services=services, now=now)
 
     def demo_has_own_data(self) -> bool:
         from .models import Incident

@@ -1,412 +1,24 @@
-"""The benchmark behind ``manage.py bench``: a throwaway database, data generation, and
-measurement of list pages at two sizes.
-
-A run (``run()``):
-
-1. ``bench_database()`` points the default connection at a new, empty, migrated database
-   (a temporary SQLite file, or ``<name>_bench`` on PostgreSQL) and drops it afterwards,
-   even on Ctrl-C, so the user's data is never read or written.
-2. Every registered section sets up its fixed rows, then grows its data to the small size.
-3. Each section's measurements are taken: a warm-up hit, one hit with queries captured, then
-   ``pages`` timed hits whose median is kept.
-4. The data grows to the large size (the difference is added) and the same measurements are
-   taken again; the report compares query counts and times between the two sizes.
-
-Sections are a small registry: a later app adds its own by calling ``register(Section(...))``
-in its ``<app>/bench.py``; ``sections()`` imports those modules the way the admin finds
-``admin.py``.
+"""The incidents section of ``manage.py bench`` (the framework is ``ircore.bench``): the
+admin change list and the API list of incidents, over incidents with their affected services,
+IC assignments and timeline entries.
 """
 
-from __future__ import annotations
-
-import copy
 import math
-import shutil
-import statistics
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.utils import load_backend
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.module_loading import autodiscover_modules
 
+from ircore.bench import Context, Measurement, Section, register
 from ircore.models import IncidentType, Service, Severity
 
 from .models import Incident, IncidentService, RoleAssignment, TimelineEntry
 
-# A page may be at most this much slower at the large size than at the small one.
-RATIO_TARGET = 1.5
 # Rows built in memory and written per transaction while generating.
 CHUNK = 2000
-
-
-class BenchError(Exception):
-    """A measurement could not be taken: a page answered with an error or a redirect."""
-
-
-# --- the registry ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One thing to time: a GET of ``url`` through the test client (logged in as a
-    superuser), or a call of ``call`` for work that is not a page (a reconciler tick)."""
-
-    label: str
-    url: str = ""
-    call: Callable[[], Any] | None = None
-    accept: str = "text/html"
-
-
-@dataclass
-class Context:
-    """What sections share during a run. ``data`` holds each section's own lookups."""
-
-    now: datetime
-    small: int
-    large: int
-    client: Client
-    superuser: Any
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Section:
-    """A group of measurements and the data they need.
-
-    ``setup(ctx)`` creates fixed rows once; ``grow(ctx, start, stop)`` adds the rows that go
-    with incident indexes ``start..stop-1`` (it is called for ``0..small`` and then for
-    ``small..large``, so it must add, never rebuild); ``measurements(ctx)`` lists what to
-    time, the same list at both sizes; ``models`` are the tables whose row counts the report
-    shows.
-    """
-
-    name: str
-    measurements: Callable[[Context], list[Measurement]]
-    setup: Callable[[Context], None] | None = None
-    grow: Callable[[Context, int, int], None] | None = None
-    models: tuple[type[models.Model], ...] = ()
-
-
-_registry: dict[str, Section] = {}
-
-
-def register(section: Section) -> Section:
-    _registry[section.name] = section
-    return section
-
-
-def sections() -> list[Section]:
-    """Registered sections, after importing every installed app's ``bench`` module."""
-    autodiscover_modules("bench")
-    return list(_registry.values())
-
-
-# --- the throwaway database ------------------------------------------------------------------
-
-
-@contextmanager
-def bench_database(alias: str = DEFAULT_DB_ALIAS) -> Iterator[BaseDatabaseWrapper]:
-    """Point ``alias`` at a new, migrated, empty database for the duration; drop it after.
-
-    The connection object is swapped, not renamed: the original one (inside pytest, an open
-    test transaction) is left untouched and put back afterwards with the original settings.
-    Creation and removal go through Django's test-database machinery. If a run is killed
-    outright (SIGKILL) the next run clobbers the leftover database (``autoclobber``).
-    """
-    original_settings = settings.DATABASES[alias]
-    original_connection = connections[alias]
-    bench_settings = copy.deepcopy(original_settings)
-    tmpdir = None
-    if bench_settings["ENGINE"] == "django.db.backends.sqlite3":
-        tmpdir = tempfile.mkdtemp(prefix="incident-bench-")
-        bench_name = str(Path(tmpdir) / "bench.sqlite3")
-    else:
-        bench_name = f"{original_settings['NAME']}_bench"
-    bench_settings["TEST"] = {**bench_settings.get("TEST", {}), "NAME": bench_name}
-    bench_settings["TEST"]["MIGRATE"] = True
-    bench_connection = load_backend(bench_settings["ENGINE"]).DatabaseWrapper(bench_settings, alias)
-    # create_test_db() renames settings.DATABASES[alias]: let it rename our copy only.
-    settings.DATABASES[alias] = bench_settings
-    connections[alias] = bench_connection
-    # Content type ids differ between databases; the manager caches them per alias.
-    ContentType.objects.clear_cache()
-    try:
-        bench_connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        yield bench_connection
-    finally:
-        try:
-            # The name switches once the database exists, before migrations run: drop it
-            # even when the run was interrupted while migrating.
-            if bench_connection.settings_dict["NAME"] == bench_name:
-                bench_connection.creation.destroy_test_db(original_settings["NAME"], verbosity=0)
-            else:
-                bench_connection.close()
-        finally:
-            connections[alias] = original_connection
-            settings.DATABASES[alias] = original_settings
-            ContentType.objects.clear_cache()
-            if tmpdir:
-                shutil.rmtree(tmpdir, ignore_errors=True)  # with SQLite's -wal and -shm files
-
-
-def _refresh_statistics(connection: BaseDatabaseWrapper) -> None:
-    """After a bulk load, give PostgreSQL what autovacuum gives a live table: planner
-    statistics (ANALYZE) and a visibility map, without which index-only scans and counts
-    read the whole heap and the large size would look worse than production."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-
-
-# --- measurement -----------------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    """One measurement at one size."""
-
-    queries: int
-    ms: float
-    query_ms: list[float] = field(default_factory=list)  # each query's time, in order
-    slowest: int = -1  # index of the slowest query
-    slowest_sql: str = ""
-
-    @property
-    def slowest_ms(self) -> float:
-        return self.query_ms[self.slowest] if self.slowest >= 0 else 0.0
-
-
-@dataclass
-class Row:
-    section: str
-    label: str
-    url: str
-    small: Sample
-    large: Sample
-
-    @property
-    def ratio(self) -> float:
-        return self.large.ms / self.small.ms if self.small.ms else math.inf
-
-    @property
-    def same_queries(self) -> bool:
-        return self.small.queries == self.large.queries
-
-    @property
-    def ratio_ok(self) -> bool:
-        return self.ratio < RATIO_TARGET
-
-    @property
-    def ok(self) -> bool:
-        return self.same_queries and self.ratio_ok
-
-    @property
-    def slowest_ms_at_small(self) -> float | None:
-        """What the query that is slowest at the large size took at the small size."""
-        if not self.same_queries or self.large.slowest < 0 or not self.small.query_ms:
-            return None
-        return self.small.query_ms[self.large.slowest]
-
-
-def _hit(ctx: Context, measurement: Measurement) -> None:
-    if measurement.call is not None:
-        measurement.call()
-        return
-    # secure=True: a SECURE_SSL_REDIRECT install would otherwise time its redirect.
-    response = ctx.client.get(measurement.url, secure=True, headers={"accept": measurement.accept})
-    if response.status_code != 200:
-        where = f" to {response['Location']}" if response.has_header("Location") else ""
-        raise BenchError(
-            f"{measurement.label}: GET {measurement.url} answered "
-            f"{response.status_code}{where}; fix the page or the measurement."
-        )
-
-
-def measure(ctx: Context, measurement: Measurement, pages: int) -> Sample:
-    """Queries of one hit and the median time of ``pages`` hits, after a warm-up hit
-    (template loading, first imports, caches that any live process has already filled).
-    The timed hits run without query capture so that its bookkeeping is not timed."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    _hit(ctx, measurement)
-
-    timings: list[float] = []
-
-    def timed(execute, sql, params, many, context):
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            timings.append(time.perf_counter() - start)
-
-    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
-        _hit(ctx, measurement)
-    # Read them now: the next request's request_started signal empties the query log.
-    queries = captured.captured_queries
-
-    times = []
-    for _ in range(pages):
-        start = time.perf_counter()
-        _hit(ctx, measurement)
-        times.append(time.perf_counter() - start)
-
-    sample = Sample(queries=len(queries), ms=statistics.median(times) * 1000)
-    if timings and len(timings) == len(queries):
-        sample.query_ms = [seconds * 1000 for seconds in timings]
-        sample.slowest = max(range(len(timings)), key=timings.__getitem__)
-        sample.slowest_sql = queries[sample.slowest]["sql"]
-    return sample
-
-
-# --- a run -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Report:
-    vendor: str
-    version: str
-    small: int
-    large: int
-    pages: int
-    counts: dict[str, dict[str, int]]
-    seconds: dict[str, float]
-    rows: list[Row]
-
-    @property
-    def ok(self) -> bool:
-        return all(row.ok for row in self.rows)
-
-    def as_dict(self) -> dict[str, Any]:
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for row in self.rows:
-            grouped.setdefault(row.section, []).append(
-                {
-                    "measurement": row.label,
-                    "url": row.url,
-                    "queries": {"small": row.small.queries, "large": row.large.queries},
-                    "ms": {"small": round(row.small.ms, 2), "large": round(row.large.ms, 2)},
-                    "ratio": round(row.ratio, 3),
-                    "same_query_count": row.same_queries,
-                    "ratio_ok": row.ratio_ok,
-                    "slowest_sql_at_large": {
-                        "ms": round(row.large.slowest_ms, 2),
-                        "ms_at_small": _round(row.slowest_ms_at_small),
-                        "sql": row.large.slowest_sql,
-                    },
-                }
-            )
-        return {
-            "database": {"vendor": self.vendor, "version": self.version},
-            "sizes": {"small": self.small, "large": self.large},
-            "pages_timed": self.pages,
-            "ratio_target": RATIO_TARGET,
-            "row_counts": self.counts,
-            "generation_seconds": {k: round(v, 2) for k, v in self.seconds.items()},
-            "sections": grouped,
-            "ok": self.ok,
-        }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
-def _version(connection: BaseDatabaseWrapper) -> str:
-    if connection.vendor == "postgresql":
-        number = connection.pg_version
-        return f"PostgreSQL {number // 10000}.{number % 10000}"
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        return f"SQLite {sqlite3.sqlite_version}"
-    return connection.display_name
-
-
-def _counts(chosen: list[Section]) -> dict[str, int]:
-    counted = {}
-    for section in chosen:
-        for model in section.models:
-            counted[model._meta.label] = model._default_manager.count()
-    return counted
-
-
-def run(
-    *, small: int, large: int, pages: int, log: Callable[[str], None] = lambda message: None
-) -> Report:
-    chosen = sections()
-    with bench_database() as connection:
-        log(f"Bench database ready ({_version(connection)}).")
-        superuser = get_user_model().objects.create_superuser(
-            "bench-admin", "bench-admin@example.com", password=None
-        )
-        client = Client()
-        client.force_login(superuser)
-        ctx = Context(
-            now=timezone.now(), small=small, large=large, client=client, superuser=superuser
-        )
-        for section in chosen:
-            if section.setup:
-                section.setup(ctx)
-
-        seconds: dict[str, float] = {}
-        counts: dict[str, dict[str, int]] = {}
-        samples: dict[str, dict[tuple[str, str], Sample]] = {}
-        plans = {section.name: section.measurements(ctx) for section in chosen}
-        for size_name, start, stop in (("small", 0, small), ("large", small, large)):
-            log(f"Generating incidents {start:,}..{stop:,} ...")
-            began = time.perf_counter()
-            for section in chosen:
-                if section.grow:
-                    section.grow(ctx, start, stop)
-            _refresh_statistics(connection)
-            seconds[size_name] = time.perf_counter() - began
-            counts[size_name] = _counts(chosen)
-            log(f"  {seconds[size_name]:.1f} s; measuring at {stop:,} incidents ...")
-            taken = samples[size_name] = {}
-            for section in chosen:
-                for measurement in plans[section.name]:
-                    taken[(section.name, measurement.label)] = measure(ctx, measurement, pages)
-
-        rows = [
-            Row(
-                section=section.name,
-                label=measurement.label,
-                url=measurement.url,
-                small=samples["small"][(section.name, measurement.label)],
-                large=samples["large"][(section.name, measurement.label)],
-            )
-            for section in chosen
-            for measurement in plans[section.name]
-        ]
-        return Report(
-            vendor=connection.vendor,
-            version=_version(connection),
-            small=small,
-            large=large,
-            pages=pages,
-            counts=counts,
-            seconds=seconds,
-            rows=rows,
-        )
-
-
-# --- the incidents section -------------------------------------------------------------------
 
 # References spread over about three years of days: index i is day ``i % DAYS`` back from
 # today, number ``i // DAYS + 1`` that day, so any index range adds fresh references.
@@ -503,11 +115,23 @@ def grow_incidents(ctx: Context, start: int, stop: int) -> None:
     """Add incidents ``start..stop-1`` with their affected services, IC assignments (70%,
     with a hand-over for 10%) and a few timeline entries (a third of them).
 
+    On PostgreSQL the same rows are written set-based (``incidents.bench_sql``), a million in
+    minutes; elsewhere they are built here as model instances.
+
     Rows go in with ``bulk_create`` and references are computed rather than drawn from the
     per-day counter through ``incident_declare``: declaring 100,000 incidents one by one
     (a transaction, checklist, timeline entry and history rows each) would take far too long.
     No history rows are written; no list page reads them.
     """
+    if connection.vendor == "postgresql":
+        from .bench_sql import grow_incidents_sql
+
+        grow_incidents_sql(ctx, start, stop)
+    else:
+        grow_incidents_python(ctx, start, stop)
+
+
+def grow_incidents_python(ctx: Context, start: int, stop: int) -> None:
     services, responders = ctx.data["services"], ctx.data["responders"]
     statuses = list(IncidentService.Status.values)
     for chunk_start in range(start, stop, CHUNK):

@@ -11,7 +11,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
-from .api import REFUSALS, Pagination, StrictBooleanFilter, StrictOrderingFilter
+from .api import REFUSALS, FilterSet, Pagination, StrictBooleanFilter, StrictOrderingFilter
 from .models import ChecklistTemplateItem, IncidentType, Service, Severity, Team
 
 
@@ -90,7 +90,7 @@ class TeamSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "lead", "manager", "members", "services", "chat_channel", "email"]
 
 
-class ServiceFilter(df.FilterSet):
+class ServiceFilter(FilterSet):
     team = df.ModelChoiceFilter(to_field_name="slug", queryset=Team.objects.all())
     public = StrictBooleanFilter()
 

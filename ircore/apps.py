@@ -1,13 +1,13 @@
-from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from . import hooks
 from .roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
 
 POLICY_MODELS = ("severity", "incidenttype", "checklisttemplateitem", "financialthreshold")
 CATALOG_MODELS = ("team", "service", "profile")
 
 
-class IrcoreConfig(AppConfig):
+class IrcoreConfig(hooks.IRAppConfig):
     name = "ircore"
     verbose_name = "Policy, catalog and people"
 

@@ -1,24 +1,29 @@
 """Demo data for a first run: three teams, five services, one person in each role group and
 two incidents (one open, one resolved), so a newcomer sees a working tool at once.
 
-Loaded once per database: a ``Heartbeat`` row named ``demo-data`` records that it was, so a
-second ``bootstrap`` changes nothing and deleting demo rows never brings them back.
+Loaded once per database: a marker row records that it was, so a second ``bootstrap``
+changes nothing and deleting demo rows never brings them back. The apps above add their own
+demo rows through their AppConfig hooks (``ircore.hooks``: ``load_demo``,
+``demo_has_own_data``); ircore never imports them.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from . import roles
+from . import hooks, roles
 from .errors import RuleError
 from .models import Heartbeat, Profile, Service, Team
 
 DEMO_MARKER = "demo-data"
+# Where "demo data was loaded" is kept: a row named DEMO_MARKER with a time field. Today a
+# Heartbeat row (the table /healthz reads the clock from, though no clock writes this row);
+# its own model is a one-line swap here.
+MARKER_MODEL, MARKER_TIME_FIELD = Heartbeat, "last_seen"
 MANAGERS = roles.INCIDENT_MANAGERS
 
 
@@ -62,7 +67,17 @@ SERVICES = (
 
 
 def demo_loaded() -> bool:
-    return Heartbeat.objects.filter(name=DEMO_MARKER).exists()
+    """Whether demo data was ever loaded into this database."""
+    return MARKER_MODEL.objects.filter(name=DEMO_MARKER).exists()
+
+
+def _mark_demo_loaded(now: datetime) -> bool:
+    """Write the marker; False if it was there. Inside the loading transaction: a concurrent
+    second run waits on the marker's unique name, then finds it."""
+    _, created = MARKER_MODEL.objects.get_or_create(
+        name=DEMO_MARKER, defaults={MARKER_TIME_FIELD: now}
+    )
+    return created
 
 
 def demo_set_passwords(*, password: str) -> int:
@@ -79,27 +94,20 @@ def demo_load(*, password: str, now: datetime | None = None) -> dict[str, int] |
     Refuses (``RuleError``, nothing written) a database that has data of its own.
 
     The marker row is written first in the same transaction: a concurrent second run waits on
-    its unique name and then finds it, so nothing is ever created twice.
+    its unique name and then finds it, so nothing is ever created twice. Each app's
+    ``load_demo`` hook then adds its rows (``ircore.hooks``).
     """
     now = now or timezone.now()
     with transaction.atomic():
-        _, created = Heartbeat.objects.get_or_create(name=DEMO_MARKER, defaults={"last_seen": now})
-        if not created:
+        if not _mark_demo_loaded(now):
             return None
         _refuse_existing_data()
         people = _people(password=password, today=timezone.localdate(now))
         teams = _teams(people)
         services = _services(teams)
         counts = {"people": len(people), "teams": len(teams), "services": len(services)}
-        # The apps above add their own demo rows (incidents, later schedules ...), so ircore
-        # never imports them: each AppConfig may define ``load_demo(people=, services=, now=)``.
-        for load in _app_hooks("load_demo"):
-            counts.update(load(people=people, services=services, now=now))
+        counts.update(hooks.load_demo(people=people, services=services, now=now))
     return counts
-
-
-def _app_hooks(name: str) -> list:
-    return [getattr(c, name) for c in apps.get_app_configs() if hasattr(c, name)]
 
 
 def _refuse_existing_data() -> None:
@@ -109,7 +117,7 @@ def _refuse_existing_data() -> None:
         get_user_model().objects.filter(username__in=DEMO_USERNAMES).exists()
         or Team.objects.filter(slug__in=[t[1] for t in TEAMS]).exists()
         or Service.objects.filter(slug__in=[s[1] for s in SERVICES]).exists()
-        or any(has_own_data() for has_own_data in _app_hooks("demo_has_own_data"))
+        or hooks.demo_has_own_data()
     )
     if clash:
         raise RuleError(

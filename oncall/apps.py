@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from ircore import hooks
 
 from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
 
@@ -6,7 +6,7 @@ from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
 ROTATION_MODELS = ("schedule", "layer", "layerroster", "rostermember", "skip")
 
 
-class OncallConfig(AppConfig):
+class OncallConfig(hooks.IRAppConfig):
     name = "oncall"
     verbose_name = "On call"
 

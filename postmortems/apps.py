@@ -1,5 +1,5 @@
-from django.apps import AppConfig
+from ircore import hooks
 
 
-class PostmortemsConfig(AppConfig):
+class PostmortemsConfig(hooks.IRAppConfig):
     name = "postmortems"

@@ -1,12 +1,13 @@
 """List filters for the incidents API. Unknown keys and slugs are a 400 naming the parameter,
-not an empty page that looks like "no incidents"."""
+not an empty page that looks like "no incidents"; an empty value (``?severity=``) means "not
+filtered by it", for every filter (``ircore.api.FilterSet``)."""
 
 import django_filters as df
 from django.db.models import Exists, OuterRef, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from ircore.api import IsoDateTimeFilter, StrictBooleanFilter
+from ircore.api import FilterSet, IsoDateTimeFilter, StrictBooleanFilter
 from ircore.models import IncidentType, Service, Severity, Team
 
 from ..models import Incident, IncidentService, TimelineEntry
@@ -23,7 +24,10 @@ class StableOrderingFilter(df.OrderingFilter):
         return qs.order_by(*ordering, *qs.model._meta.ordering, "-pk")
 
 
-class IncidentFilter(df.FilterSet):
+class IncidentFilter(FilterSet):
+    """``/api/v1/incidents/`` filters. Each may be given empty, which is the same as not giving
+    it: ``?status=&severity=&service=`` lists every incident."""
+
     # distinct=False: a status or severity can't duplicate rows, and DISTINCT makes
     # PostgreSQL sort every match before paginating.
     status = df.MultipleChoiceFilter(choices=Incident.Status.choices, distinct=False)
@@ -88,7 +92,7 @@ class IncidentFilter(df.FilterSet):
         return qs.exclude(status__in=closed) if value else qs.filter(status__in=closed)
 
 
-class TimelineFilter(df.FilterSet):
+class TimelineFilter(FilterSet):
     kind = df.MultipleChoiceFilter(
         choices=TimelineEntry.Kind.choices, help_text="Entry kind; repeat for several."
     )

@@ -5,19 +5,22 @@ and hand plain values to ``incidents.services``, which hold the rules; read seri
 render what the selectors fetched, without further queries.
 """
 
-from collections.abc import Mapping
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from ircore.api.serializers import (
+    KeyRelatedField,
+    SlugListField,
+    StrictSerializer,
+    not_future,
+)
 from ircore.models import IncidentType, Service, Severity
 
 from ..models import ChecklistItem, Incident, IncidentService, RoleAssignment, TimelineEntry
@@ -25,51 +28,6 @@ from ..selectors import checklist_progress_of, missing_roles
 from ..services import COUNT_LIMITS, SECURITY_CHECKPOINTS, allowed_moves
 
 # --- input fields --------------------------------------------------------------------------
-
-
-class KeyRelatedField(serializers.SlugRelatedField):
-    """A row named by its key or slug; an unknown one is "Unknown severity 'SEV-9'."."""
-
-    def __init__(self, noun: str, **kwargs):
-        self.noun = noun
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            raise serializers.ValidationError(
-                f"Expected a {self.noun} {self.slug_field} (a string), got {type(data).__name__}."
-            )
-        if "\x00" in data:
-            # PostgreSQL refuses NUL in any string parameter: the lookup itself would fail.
-            raise serializers.ValidationError("Null characters are not allowed.")
-        found = self.get_queryset().filter(**{self.slug_field: data}).first()
-        if found is None:
-            raise serializers.ValidationError(f"Unknown {self.noun} '{data}'.")
-        return found
-
-
-class SlugListField(serializers.ListField):
-    """A list of slugs resolved in one query; unknown slugs are named in the error."""
-
-    child = serializers.CharField(max_length=100)
-
-    def __init__(self, *, queryset, noun: str, slug_field: str = "slug", **kwargs):
-        self.queryset, self.noun, self.slug_field = queryset, noun, slug_field
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        slugs = list(dict.fromkeys(super().to_internal_value(data)))
-        found = {
-            getattr(row, self.slug_field): row
-            for row in self.queryset.filter(**{f"{self.slug_field}__in": slugs})
-        }
-        missing = [slug for slug in slugs if slug not in found]
-        if missing:
-            names = ", ".join(f"'{slug}'" for slug in missing)
-            raise serializers.ValidationError(
-                f"Unknown {self.noun}{'s' if len(missing) > 1 else ''} {names}."
-            )
-        return [found[slug] for slug in slugs]
 
 
 # Several models here have a field called ``status``: each choice set is its own named schema
@@ -89,53 +47,6 @@ class IncidentStatusField(serializers.ChoiceField):
 class AffectedServiceStatusField(serializers.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=IncidentService.Status.choices, **kwargs)
-
-
-def _not_future(value: datetime | None) -> datetime | None:
-    if value is not None and value > timezone.now():
-        raise serializers.ValidationError("Cannot be in the future.")
-    return value
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses fields it does not know, so a typo or a read-only field is a 400 naming it,
-    not a silently ignored change. ``redirect`` points a field at the action that sets it."""
-
-    redirect: Mapping[str, str] = {}
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = [name for name, field in self.fields.items() if not field.read_only]
-            unknown = [key for key in data if key not in writable]
-            if unknown:
-                allowed = ", ".join(writable)
-                raise serializers.ValidationError(
-                    {
-                        key: [self.redirect.get(key) or f"Unknown field; use one of: {allowed}."]
-                        for key in unknown
-                    }
-                )
-        return super().to_internal_value(data)
-
-
-class StrictSerializerSchema(OpenApiSerializerExtension):
-    """The request schema of a strict serializer says what the server enforces: no keys
-    besides its fields, and no empty string where blank is refused."""
-
-    target_class = StrictSerializer
-    match_subclasses = True
-
-    def map_serializer(self, auto_schema, direction):
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        schema["additionalProperties"] = False
-        for name, field in self.target.fields.items():
-            prop = schema.get("properties", {}).get(name)
-            blank_refused = isinstance(field, KeyRelatedField) or (
-                isinstance(field, serializers.CharField) and not field.allow_blank
-            )
-            if prop is not None and "$ref" not in prop and blank_refused:
-                prop.setdefault("minLength", 1)
-        return schema
 
 
 # --- write serializers ---------------------------------------------------------------------
@@ -168,8 +79,8 @@ class IncidentDeclareSerializer(StrictSerializer):
     detected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     impact_started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
-    validate_detected_at = staticmethod(_not_future)
-    validate_impact_started_at = staticmethod(_not_future)
+    validate_detected_at = staticmethod(not_future)
+    validate_impact_started_at = staticmethod(not_future)
 
 
 class IncidentUpdateSerializer(StrictSerializer):

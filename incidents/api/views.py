@@ -23,14 +23,13 @@ from ircore import api
 from ircore.errors import RuleError
 from ircore.models import Service
 
+from .. import permissions as verbs
 from .. import services
 from ..models import ChecklistItem, Incident, RoleAssignment, TimelineEntry
 from ..selectors import incident_detail, incident_list
 from . import serializers as s
 from .filters import IncidentFilter, TimelineFilter
 from .permissions import ActionPermissions
-
-CHANGE = ["incidents.view_incident", "incidents.change_incident"]
 
 # Every refusal: {"field": ["reason", ...]} ("detail" when no one field is at fault).
 REFUSALS = api.REFUSALS
@@ -96,27 +95,25 @@ class IncidentViewSet(
     # No OPTIONS descriptions (405): they would describe writes to people who may not make
     # them. The schema at /api/schema/ documents the API.
     metadata_class = None
-    action_perms = {
-        "list": ["incidents.view_incident"],
-        "retrieve": ["incidents.view_incident"],
-        "metadata": ["incidents.view_incident"],
-        "timeline": ["incidents.view_incident", "incidents.view_timelineentry"],
-        "create": ["incidents.add_incident"],
-        "partial_update": CHANGE,
-        "acknowledge": CHANGE,
-        "set_status": CHANGE,
-        "change_severity": CHANGE,
-        "security_checkpoint": CHANGE,
-        "assign_role": ["incidents.view_incident", "incidents.add_roleassignment"],
-        "relieve_role": ["incidents.view_incident", "incidents.change_roleassignment"],
-        "tick": ["incidents.view_incident", "incidents.change_checklistitem"],
-        "notes": ["incidents.view_incident", "incidents.add_timelineentry"],
-        "set_service": [
-            *CHANGE,
-            "incidents.add_incidentservice",
-            "incidents.change_incidentservice",
-        ],
-        "remove_service": [*CHANGE, "incidents.delete_incidentservice"],
+    # Each action is a verb of the one table (incidents.permissions): the admin's buttons
+    # ask the same entries, so the two cannot disagree on who may do what.
+    action_verbs = {
+        "list": verbs.VIEW_INCIDENT,
+        "retrieve": verbs.VIEW_INCIDENT,
+        "metadata": verbs.VIEW_INCIDENT,
+        "timeline": verbs.VIEW_TIMELINE,
+        "create": verbs.DECLARE,
+        "partial_update": verbs.EDIT_DETAILS,
+        "acknowledge": verbs.ACKNOWLEDGE,
+        "set_status": verbs.MOVE,
+        "change_severity": verbs.CHANGE_SEVERITY,
+        "security_checkpoint": verbs.MARK_CHECKPOINT,
+        "assign_role": verbs.ASSIGN_ROLE,
+        "relieve_role": verbs.RELIEVE_ROLE,
+        "tick": verbs.TICK,
+        "notes": verbs.NOTE,
+        "set_service": verbs.SET_SERVICE,
+        "remove_service": verbs.REMOVE_SERVICE,
     }
 
     # Model names a service may blame, as this API calls them.

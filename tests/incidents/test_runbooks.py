@@ -211,7 +211,8 @@ def test_runbook_markdown_is_rendered_without_script_or_javascript_links(tmp_pat
     assert "<script" not in html
     assert "javascript:" not in html
     assert "onclick" not in html
-    assert '<a href="https://status.example.com" rel="noopener noreferrer">status</a>' in html
+    link = '<a href="https://status.example.com" rel="noopener noreferrer nofollow">status</a>'
+    assert link in html
     assert "<td>roll back</td>" in html
 
 

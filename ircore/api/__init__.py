@@ -21,7 +21,23 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import RuleError
+from ..errors import RuleError
+from ..pagination import COUNT_CAP, CappedCountPaginator
+from .filtersets import FilterSet, without_empty_values
+
+__all__ = [
+    "PARSERS",
+    "REFUSALS",
+    "FilterSet",
+    "IsoDateTimeFilter",
+    "JSONParser",
+    "Pagination",
+    "StrictBooleanFilter",
+    "StrictOrderingFilter",
+    "error_body",
+    "exception_handler",
+    "without_empty_values",
+]
 
 # --- errors --------------------------------------------------------------------------------
 
@@ -128,7 +144,15 @@ def _whole_number(raw: str) -> int | None:
 
 class Pagination(PageNumberPagination):
     """Page numbers that are not numbers are a 400 naming ``page`` (DRF answers 404 "Invalid
-    page." for both that and a page past the end); a page past the end is a 404 naming it."""
+    page." for both that and a page past the end); a page past the end is a 404 naming it.
+
+    Lists never count a whole big table (``ircore.pagination``): ``count`` is exact up to
+    ``COUNT_CAP`` (10,000) matches, and ``count_is_exact`` says so. Past that it is the
+    database's estimate (an unfiltered list on PostgreSQL) or the cap, and pages run up to it:
+    narrow the filter to reach rows beyond.
+    """
+
+    django_paginator_class = CappedCountPaginator
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -138,16 +162,43 @@ class Pagination(PageNumberPagination):
 
     def get_page_size(self, request) -> int | None:
         param = self.page_size_query_param
-        raw = request.query_params.get(param, "") if param else ""
-        if raw == "":
+        raw = request.query_params.get(param, "").strip() if param else ""
+        if raw == "":  # empty means not given, as for every list filter
             return self.page_size
         size = _whole_number(raw)
         if size is None:
             raise ValidationError({param: [f"'{raw}' is not a whole number of 1 or more."]})
         return min(size, self.max_page_size) if self.max_page_size else size
 
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param, "").strip() or 1
+        return paginator.num_pages if raw in self.last_page_strings else raw
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data = {
+            "count": response.data["count"],
+            "count_is_exact": self.page.paginator.count_is_exact,
+            **{key: value for key, value in response.data.items() if key != "count"},
+        }
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["required"] = ["count", "count_is_exact", "results"]
+        described["properties"] = {
+            "count": {
+                **described["properties"]["count"],
+                "description": "Matches: exact when count_is_exact, else the database's "
+                f"estimate or the {COUNT_CAP:,} counted (pages run up to it).",
+            },
+            "count_is_exact": {"type": "boolean"},
+            **{k: v for k, v in described["properties"].items() if k != "count"},
+        }
+        return described
+
     def paginate_queryset(self, queryset, request, view=None):
-        raw = request.query_params.get(self.page_query_param, "")
+        raw = request.query_params.get(self.page_query_param, "").strip()
         if raw not in ("", *self.last_page_strings) and _whole_number(raw) is None:
             raise ValidationError(
                 {self.page_query_param: [f"'{raw}' is not a page number (1, 2, 3 …)."]}

@@ -1,0 +1,91 @@
+"""What an app of the tool tells ``ircore`` about itself: the AppConfig hooks.
+
+``ircore`` never imports the apps above it (incidents, oncall, comms, postmortems); it reads
+what they declare on their AppConfig, which subclasses :class:`IRAppConfig`:
+
+``role_grants`` (attribute, default ``{}``: nothing granted)
+    What each role group holds of this app's models, re-granted after every migrate
+    (``ircore.roles.sync_role_groups``): ``{group: {model_name: "add change delete view"}}``,
+    or ``{group: {"perm:<codename>": model_name}}`` for a custom permission.
+
+``load_defaults(self) -> str`` (optional; :class:`LoadsDefaults`)
+    Seed content the app ships (the incidents app: runbooks), once: ``bootstrap`` calls it
+    after the policy and the demo data on every run, so it must notice it already ran. It
+    returns the line ``bootstrap`` prints.
+
+``load_demo(self, *, people, services, now) -> dict[str, int]`` (optional; :class:`LoadsDemo`)
+    Add this app's demo rows on top of ircore's people (``{username: User}``) and services
+    (``{slug: Service}``), inside the demo transaction; returns ``{what: how many}``.
+
+``demo_has_own_data(self) -> bool`` (optional; :class:`HasOwnData`)
+    Whether the database holds rows of this app that are not demo data; any app saying so
+    stops the demo from loading (demo rows never mix into an install's real history).
+
+An optional hook left undefined means the app takes no part; the functions below iterate
+only the apps that define it, in ``INSTALLED_APPS`` order.
+"""
+
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from django.apps import AppConfig, apps
+
+Grants = dict[str, dict[str, str]]
+
+
+class IRAppConfig(AppConfig):
+    """The base of every app of the tool (see the module docstring for each hook).
+
+    Subclass it as ``hooks.IRAppConfig`` (``from ircore import hooks``): Django picks the one
+    AppConfig subclass an ``apps.py`` holds, and an imported base would be a second one.
+    """
+
+    role_grants: ClassVar[Grants] = {}
+
+
+@runtime_checkable
+class LoadsDefaults(Protocol):
+    def load_defaults(self) -> str: ...
+
+
+@runtime_checkable
+class LoadsDemo(Protocol):
+    def load_demo(self, *, people: dict, services: dict, now: datetime) -> dict[str, int]: ...
+
+
+@runtime_checkable
+class HasOwnData(Protocol):
+    def demo_has_own_data(self) -> bool: ...
+
+
+def app_configs() -> list[IRAppConfig]:
+    """The installed apps of the tool, in ``INSTALLED_APPS`` order."""
+    return [config for config in apps.get_app_configs() if isinstance(config, IRAppConfig)]
+
+
+def apps_with(hook: type) -> list[Any]:
+    """The tool's apps that define an optional hook, given by its Protocol."""
+    return [config for config in app_configs() if isinstance(config, hook)]
+
+
+def role_grants() -> list[tuple[str, Grants]]:
+    """``(app_label, grants)`` of every app that grants anything."""
+    return [(config.label, config.role_grants) for config in app_configs() if config.role_grants]
+
+
+def load_defaults() -> list[str]:
+    """Run every app's ``load_defaults``; the lines to print, in app order."""
+    return [config.load_defaults() for config in apps_with(LoadsDefaults)]
+
+
+def load_demo(*, people: dict, services: dict, now: datetime) -> dict[str, int]:
+    """Run every app's ``load_demo``; their counts merged."""
+    counts: dict[str, int] = {}
+    for config in apps_with(LoadsDemo):
+        counts.update(config.load_demo(people=people, services=services, now=now))
+    return counts
+
+
+def demo_has_own_data() -> bool:
+    """Whether any app says the database holds data of its own."""
+    return any(config.demo_has_own_data() for config in apps_with(HasOwnData))
