@@ -1,5 +1,4 @@
 from ircore import hooks
-
 from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
 
 # The rotation itself: managers shape it, everyone else reads it.
