@@ -104,6 +104,7 @@ def make(policy, cast, clock):
 
     def declare(title="Payments failing", **kwargs):
         kwargs.setdefault("severity", policy.sev2)
+        kwargs.setdefault("services", [policy.api])  # an incident has at least one
         kwargs.setdefault("user", cast.manager)
         kwargs.setdefault("now", T0)
         return services.incident_declare(title=title, **kwargs)
@@ -165,13 +166,17 @@ def test_declare_creates_the_incident_with_reference_checklist_and_timeline(rob,
     assert entry.author == cast.responder
     assert incident.history.first().history_user == cast.responder
 
-    second = rob.post(LIST, {"title": "Again", "severity": "SEV-3"}, format="json")
+    second = rob.post(
+        LIST, {"title": "Again", "severity": "SEV-3", "services": ["payments-api"]}, format="json"
+    )
     assert second.data["reference"] == "INC-2026-11-22-002"
 
 
 def test_declare_unknown_severity_is_400_naming_it_and_writes_nothing(rob, policy):
     before = counts()
-    response = rob.post(LIST, {"title": "x", "severity": "SEV-9"}, format="json")
+    response = rob.post(
+        LIST, {"title": "x", "severity": "SEV-9", "services": ["payments-api"]}, format="json"
+    )
     assert response.status_code == 400
     assert response.data == {"severity": ["Unknown severity 'SEV-9'."]}
     assert counts() == before
@@ -194,7 +199,12 @@ def test_declare_unknown_severity_is_400_naming_it_and_writes_nothing(rob, polic
 )
 def test_declare_bad_input_is_400_naming_the_field(rob, policy, change, field, reason):
     before = counts()
-    body = {"title": "Payments failing", "severity": "SEV-2", **change}
+    body = {
+        "title": "Payments failing",
+        "severity": "SEV-2",
+        "services": ["payments-api"],
+        **change,
+    }
     response = rob.post(LIST, body, format="json")
     assert response.status_code == 400
     assert field in response.data, response.data
@@ -220,6 +230,7 @@ def test_declare_chronology_violation_names_the_field(rob, policy):
         {
             "title": "Backwards",
             "severity": "SEV-2",
+            "services": ["payments-api"],
             "impact_started_at": (T0 - timedelta(minutes=1)).isoformat(),
             "detected_at": (T0 - timedelta(minutes=30)).isoformat(),
         },
@@ -238,6 +249,7 @@ def test_security_incident_shows_the_regulatory_countdown(rob, policy):
         {
             "title": "Leaked keys",
             "severity": "SEV-1",
+            "services": ["payments-api"],
             "type": "security",
             "detected_at": detected.isoformat(),
         },
@@ -323,7 +335,7 @@ def test_list_is_newest_first_with_row_fields(rob, spread):
         ("severity=SEV-1", ["leak", "drill"]),
         ("severity=SEV-1&severity=SEV-3", ["leak", "drill", "old"]),
         ("service=settlement", ["both", "old"]),
-        ("team=payments", ["both", "drill", "old"]),
+        ("team=payments", ["both", "leak", "drill", "old"]),
         ("team=platform", ["webhooks"]),
         ("type=security", ["leak"]),
         ("drill=true", ["drill"]),
@@ -837,7 +849,7 @@ def test_affected_services_add_change_and_remove(rob, make, policy):
 def _writes(incident: Incident) -> list[tuple[str, str, dict]]:
     item = incident.checklist.first()
     return [
-        ("post", LIST, {"title": "x", "severity": "SEV-2"}),
+        ("post", LIST, {"title": "x", "severity": "SEV-2", "services": ["payments-api"]}),
         ("patch", url(incident), {"title": "x"}),
         ("post", url(incident, "acknowledge"), {}),
         ("post", url(incident, "status"), {"status": "investigating"}),
@@ -897,7 +909,11 @@ def test_token_auth_declares_as_the_token_user(policy, cast, clock):
     token = Token.objects.create(user=cast.responder)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    response = client.post(LIST, {"title": "From a bot", "severity": "SEV-3"}, format="json")
+    response = client.post(
+        LIST,
+        {"title": "From a bot", "severity": "SEV-3", "services": ["payments-api"]},
+        format="json",
+    )
     assert response.status_code == 201
     incident = Incident.objects.get(reference=response.data["reference"])
     assert incident.created_by == cast.responder

@@ -92,7 +92,11 @@ def snapshot(incident: Incident) -> tuple[dict, dict]:
 )
 def test_declare_bad_text_is_400_naming_the_field(api, severities, catalog, change, field):
     before = counts()
-    response = api.post(LIST, {"title": "Payments failing", "severity": "SEV-2", **change}, "json")
+    response = api.post(
+        LIST,
+        {"title": "Payments failing", "severity": "SEV-2", "services": ["payments-api"], **change},
+        "json",
+    )
     refused(response, 400, field)
     assert counts() == before
 
@@ -125,9 +129,11 @@ def test_nested_errors_are_flat_strings_that_keep_the_position(api, severities, 
     assert "2: Ensure this field has no more than 100 characters." in reasons
 
 
-def test_unusual_unicode_is_kept_exactly(api, severities):
+def test_unusual_unicode_is_kept_exactly(api, severities, catalog):
     title = "Zahlungen ausgefallen 🔥 — مدفوعات e\u0301 \u202eRTL\u202c 支払い"
-    response = api.post(LIST, {"title": title, "severity": "SEV-2"}, "json")
+    response = api.post(
+        LIST, {"title": title, "severity": "SEV-2", "services": ["payments-api"]}, "json"
+    )
     assert response.status_code == 201, response.json()
     incident = Incident.objects.get()
     assert incident.title == title
@@ -276,9 +282,13 @@ def test_count_at_the_limit_is_stored(api, incident):
         ("2026-11-22T08:00:00+24:00", "wrong format"),
     ],
 )
-def test_declare_times_out_of_range_are_400(api, severities, value, reason):
+def test_declare_times_out_of_range_are_400(api, severities, catalog, value, reason):
     before = counts()
-    response = api.post(LIST, {"title": "Old", "severity": "SEV-2", "detected_at": value}, "json")
+    response = api.post(
+        LIST,
+        {"title": "Old", "severity": "SEV-2", "services": ["payments-api"], "detected_at": value},
+        "json",
+    )
     assert reason in refused(response, 400, "detected_at")
     assert counts() == before
 
@@ -351,7 +361,12 @@ def test_malformed_and_deeply_nested_json_is_400(api, incident):
 def test_a_body_over_the_upload_limit_is_413(api, severities, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     before = counts()
-    body = {"title": "Big", "severity": "SEV-2", "summary": "x" * 2000}
+    body = {
+        "title": "Big",
+        "severity": "SEV-2",
+        "services": ["payments-api"],
+        "summary": "x" * 2000,
+    }
     response = api.post(LIST, body, "json")
     assert "too large" in refused(response, 413, "detail")
     assert counts() == before

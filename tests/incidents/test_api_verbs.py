@@ -118,26 +118,18 @@ def _closed_writes(incident: Incident) -> dict[str, tuple[str, str, dict]]:
     }
 
 
-# Verbs whose closed-incident rule the services enforce on this branch; the rest are enforced
-# by the services' "what a closed incident accepts" change (issue 6), merged separately.
-PENDING = "the services take it on a closed incident until the closed-incident rule is merged"
-ENFORCED_HERE = {"acknowledge", "move", "change_severity", "assign_role"}
+# Every verb a closed incident does not accept (notes are the one it does).
 CLOSED_VERBS = [
-    name
-    if name in ENFORCED_HERE
-    else pytest.param(name, marks=pytest.mark.xfail(reason=PENDING, strict=True))
-    for name in (
-        "edit_details",
-        "acknowledge",
-        "move",
-        "change_severity",
-        "assign_role",
-        "relieve_role",
-        "tick",
-        "set_service",
-        "remove_service",
-        "mark_checkpoint",
-    )
+    "edit_details",
+    "acknowledge",
+    "move",
+    "change_severity",
+    "assign_role",
+    "relieve_role",
+    "tick",
+    "set_service",
+    "remove_service",
+    "mark_checkpoint",
 ]
 
 
