@@ -17,13 +17,11 @@ from django.utils import timezone
 
 from . import hooks, roles
 from .errors import RuleError
-from .models import Heartbeat, Profile, Service, Team
+from .models import DemoMarker, Profile, Service, Team
 
 DEMO_MARKER = "demo-data"
-# Where "demo data was loaded" is kept: a row named DEMO_MARKER with a time field. Today a
-# Heartbeat row (the table /healthz reads the clock from, though no clock writes this row);
-# its own model is a one-line swap here.
-MARKER_MODEL, MARKER_TIME_FIELD = Heartbeat, "last_seen"
+# Where "demo data was loaded" is kept: a row of its own model, not the clock's heartbeats.
+MARKER_MODEL, MARKER_TIME_FIELD = DemoMarker, "loaded_at"
 MANAGERS = roles.INCIDENT_MANAGERS
 
 

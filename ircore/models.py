@@ -233,11 +233,22 @@ class Heartbeat(models.Model):
     last_seen = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
+        return f"{self.name} @ {self.last_seen.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
     @property
     def stale(self) -> bool:
         return timezone.now() - self.last_seen > timedelta(minutes=3)
+
+
+class DemoMarker(models.Model):
+    """That demo data was loaded into this database, once: bootstrap never loads it twice, and
+    demo rows someone deleted do not come back."""
+
+    name = models.CharField(max_length=100, unique=True)
+    loaded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} loaded {self.loaded_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 class NotificationEndpoint(models.Model):

@@ -146,6 +146,18 @@ class RoleAssignSerializer(StrictSerializer):
     override_reason = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
     )
+    occurred_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the role was taken, to record it after the fact (default: now).",
+    )
+
+
+class RoleRelieveSerializer(StrictSerializer):
+    """Optionally, when the holder stepped down (recorded after the fact)."""
+
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class ChecklistTickSerializer(StrictSerializer):

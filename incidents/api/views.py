@@ -231,7 +231,7 @@ class IncidentViewSet(
 
     @_responds(
         s.IncidentDetailSerializer,
-        request=None,
+        request=s.RoleRelieveSerializer,
         summary="Relieve a role holder without naming a successor",
         parameters=[OpenApiParameter("assignment_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
     )
@@ -246,7 +246,8 @@ class IncidentViewSet(
         assignment = _row_or_404(
             RoleAssignment.objects.select_related("incident"), assignment_id, incident=incident
         )
-        services.role_relieve(assignment=assignment, by=request.user)
+        data = self._input(s.RoleRelieveSerializer)
+        services.role_relieve(assignment=assignment, by=request.user, **data)
         return self._detail(incident)
 
     # --- checklist and timeline ------------------------------------------------------------

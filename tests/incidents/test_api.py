@@ -960,3 +960,29 @@ def test_schema_and_docs_are_served(client, db):
     assert schema.status_code == 200
     assert b"/api/v1/incidents/{reference}/acknowledge/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_roles_can_be_recorded_after_the_fact(rob, make, certified):
+    """Defect 16 through the API: an incident written up later shows its IC while it ran."""
+    incident = make(now=T0 - timedelta(hours=3))
+    assigned = rob.post(
+        url(incident, "roles"),
+        {"role": "ic", "user": "rob", "occurred_at": (T0 - timedelta(hours=2)).isoformat()},
+        format="json",
+    )
+    assert assigned.status_code == 201, assigned.data
+    relieved = rob.post(
+        url(incident, f"roles/{assigned.data['id']}/relieve"),
+        {"occurred_at": (T0 - timedelta(hours=1)).isoformat()},
+        format="json",
+    )
+    assert relieved.status_code == 200, relieved.data
+    row = RoleAssignment.objects.get(pk=assigned.data["id"])
+    assert (row.assigned_at, row.relieved_at) == (T0 - timedelta(hours=2), T0 - timedelta(hours=1))
+    too_early = rob.post(
+        url(incident, "roles"),
+        {"role": "sme", "user": "rob", "occurred_at": (T0 - timedelta(hours=4)).isoformat()},
+        format="json",
+    )
+    assert too_early.status_code == 400
+    assert "occurred_at" in too_early.data

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from incidents.models import Incident, RoleAssignment, Runbook, TimelineEntry
 from ircore import roles
-from ircore.models import Heartbeat, Profile, Service, Severity, Team
+from ircore.models import DemoMarker, Heartbeat, Profile, Service, Severity, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -208,7 +208,7 @@ def test_demo_is_never_mixed_into_an_install_with_its_own_data(var_dir, client):
     assert client.login(username="maria", password="her-own-password")
     assert not maria.groups.exists()
     assert not Team.objects.exists() and not Incident.objects.exists()
-    assert not Heartbeat.objects.filter(name="demo-data").exists()
+    assert not DemoMarker.objects.exists()
     assert "Demo staff" not in out
 
 

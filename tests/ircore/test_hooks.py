@@ -22,13 +22,20 @@ def test_every_app_of_the_tool_subclasses_the_base_and_nothing_else_does():
 
 
 def test_only_apps_that_define_an_optional_hook_are_asked():
-    for hook in (hooks.LoadsDefaults, hooks.LoadsDemo, hooks.HasOwnData):
-        assert [config.label for config in hooks.apps_with(hook)] == ["incidents"]
+    asked = {
+        hook: [config.label for config in hooks.apps_with(hook)]
+        for hook in (hooks.LoadsDefaults, hooks.LoadsDemo, hooks.HasOwnData)
+    }
+    assert asked == {
+        hooks.LoadsDefaults: ["incidents"],  # runbooks
+        hooks.LoadsDemo: ["incidents", "oncall"],
+        hooks.HasOwnData: ["incidents", "oncall"],
+    }
 
 
 def test_role_grants_default_to_nothing_and_list_the_apps_that_grant():
     assert apps.get_app_config("comms").role_grants == {}
-    assert [label for label, _ in hooks.role_grants()] == ["ircore", "incidents"]
+    assert [label for label, _ in hooks.role_grants()] == ["ircore", "incidents", "oncall"]
 
 
 class Recorder(hooks.IRAppConfig):
