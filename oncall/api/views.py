@@ -31,7 +31,6 @@ from ..selectors import on_call_now, schedule_list, schedule_shifts
 from ..services._base import instant
 from . import serializers as s
 
-VIEW = ["oncall.view_schedule", "oncall.view_layer"]
 MAX_RANGE = timedelta(days=90)
 
 
@@ -108,7 +107,7 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filter_backends: list = []
     metadata_class = None
     lookup_value_regex = r"[0-9]{1,18}"
-    action_perms = {"list": VIEW, "retrieve": VIEW, "shifts": VIEW}
+    action_verbs = dict.fromkeys(("list", "retrieve", "shifts"), VIEW_ONCALL)
 
     def get_queryset(self):
         return schedule_list().prefetch_related(

@@ -41,8 +41,8 @@ def test_notes_render_as_sanitised_markdown_on_the_page_and_the_timeline_admin(
         assert page.status_code == 200
         assert "<strong>bold</strong>" in html
         assert (
-            '<a href="https://wiki.example.com/rb" rel="noopener noreferrer">the runbook</a>'
-            in html
+            '<a href="https://wiki.example.com/rb" rel="noopener noreferrer nofollow">'
+            "the runbook</a>" in html
         )
         assert "alert('x')" not in html and "&lt;script" not in html
 
