@@ -210,7 +210,7 @@ class IncidentAdmin(
 
     def get_list_display(self, request):
         # Who runs an incident is for those who may read role assignments (not Support).
-        if request.user.has_perm("incidents.view_roleassignment"):
+        if allowed(request.user, verbs.VIEW_ROLES):
             return self.list_display
         return [column for column in self.list_display if column != "ic"]
 

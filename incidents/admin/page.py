@@ -52,9 +52,9 @@ class IncidentPage:
         user = request.user
         # Show only what the viewer may read elsewhere (as the API detail does): Support sees
         # the incident, not who runs it, its checklist or the runbooks.
-        sees_roles = user.has_perm("incidents.view_roleassignment")
-        sees_checklist = user.has_perm("incidents.view_checklistitem")
-        sees_runbooks = user.has_perm("incidents.view_runbook")
+        sees_roles = allowed(user, verbs.VIEW_ROLES)
+        sees_checklist = allowed(user, verbs.VIEW_CHECKLIST)
+        sees_runbooks = allowed(user, verbs.VIEW_RUNBOOKS)
         return {
             "ir": {
                 "sees_roles": sees_roles,

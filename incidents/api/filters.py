@@ -88,8 +88,7 @@ class IncidentFilter(FilterSet):
     def filter_open(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return qs
-        closed = list(Incident.CLOSED_STATES)
-        return qs.exclude(status__in=closed) if value else qs.filter(status__in=closed)
+        return qs.open() if value else qs.not_open()
 
 
 class TimelineFilter(FilterSet):

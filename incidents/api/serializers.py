@@ -22,7 +22,9 @@ from ircore.api.serializers import (
     not_future,
 )
 from ircore.models import IncidentType, Service, Severity
+from ircore.verbs import may
 
+from .. import permissions as verbs
 from ..models import ChecklistItem, Incident, IncidentService, RoleAssignment, TimelineEntry
 from ..selectors import checklist_progress_of, missing_roles
 from ..services import COUNT_LIMITS, SECURITY_CHECKPOINTS, allowed_moves
@@ -276,7 +278,8 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
 class IncidentListSerializer(serializers.ModelSerializer):
     # Fields on models the viewer may not see are left out for them, as in the admin.
-    GATED = {"incident_commander": "incidents.view_roleassignment"}
+    # Field -> the verb a viewer needs to see it (the admin hides the same parts).
+    GATED = {"incident_commander": verbs.VIEW_ROLES}
 
     url = serializers.HyperlinkedIdentityField(
         view_name="incident-detail", lookup_field="reference"
@@ -319,8 +322,8 @@ class IncidentListSerializer(serializers.ModelSerializer):
         # Only a signed-in viewer is gated: anonymous requests never reach a detail (401), and
         # the schema generator, which has no user, must describe every field.
         if user is not None and user.is_authenticated:
-            for name, perm in self.GATED.items():
-                if not user.has_perm(perm):
+            for name, verb in self.GATED.items():
+                if not may(user, verb):
                     fields.pop(name, None)
         return fields
 
@@ -331,10 +334,10 @@ class IncidentDetailSerializer(IncidentListSerializer):
 
     GATED = {
         **IncidentListSerializer.GATED,
-        "roles": "incidents.view_roleassignment",
-        "role_history": "incidents.view_roleassignment",
-        "missing_roles": "incidents.view_roleassignment",
-        "checklist": "incidents.view_checklistitem",
+        "roles": verbs.VIEW_ROLES,
+        "role_history": verbs.VIEW_ROLES,
+        "missing_roles": verbs.VIEW_ROLES,
+        "checklist": verbs.VIEW_CHECKLIST,
     }
 
     created_by = serializers.CharField(source="created_by.username", allow_null=True)

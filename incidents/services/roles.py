@@ -7,6 +7,7 @@ from django.db import transaction
 
 from ircore.errors import ConflictError, RuleError
 from ircore.models import Profile
+from ircore.verbs import may
 
 from .. import permissions, signals
 from ..models import (
@@ -80,7 +81,7 @@ def role_assign(
                     "(missing or expired); an incident manager may override with a reason.",
                     field="user",
                 )
-            if by is None or not by.has_perm("incidents.override_ic_certification"):
+            if by is None or not may(by, permissions.OVERRIDE_IC_CERTIFICATION):
                 raise RuleError(
                     "Only incident managers may make an uncertified person IC.",
                     field="override_reason",
