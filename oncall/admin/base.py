@@ -21,8 +21,12 @@ from ..services import WarningsNotAccepted, confirm_rules, warning_keys
 
 
 class RotationAdmin(SimpleHistoryAdmin):
+    # The field leading from a row to the schedule whose rules it may break; None: the row is
+    # the schedule itself.
+    schedule_field: str | None = None
+
     def _schedule_of(self, obj):
-        raise NotImplementedError
+        return getattr(obj, self.schedule_field) if self.schedule_field else obj
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -60,6 +60,7 @@ class OverrideInline(admin.TabularInline):
 @admin.register(Layer)
 class LayerAdmin(RotationAdmin):
     form = LayerForm
+    schedule_field = "schedule"
     inlines = [RosterInline, SkipInline, readonly_inline(OverrideInline)]
     list_display = ["__str__", "level", "kind", "every", "start_date", "handoff_time"]
     list_select_related = ["schedule"]
@@ -75,9 +76,6 @@ class LayerAdmin(RotationAdmin):
         ),
         ("Rules", {"fields": ["accept_warnings"]}),
     ]
-
-    def _schedule_of(self, obj):
-        return obj.schedule
 
     def get_readonly_fields(self, request, obj=None):
         return ["schedule"] if obj is not None else []

@@ -64,9 +64,6 @@ class ScheduleAdmin(RotationAdmin):
         ("Rules", {"fields": ["rule_warnings", "accept_warnings"]}),
     ]
 
-    def _schedule_of(self, obj):
-        return obj
-
     def get_queryset(self, request):
         from django.db.models import Count
 
