@@ -4,15 +4,8 @@ exactly the right offsets (time injected; a beat ticking every 30 seconds)."""
 from incidents.services import incident_acknowledge, incident_set_status
 from oncall.models import EscalationStep, Page
 
-from .test_escalation_fixtures import (  # noqa: F401  (fixtures)
-    at,
-    declare,
-    make_policy,
-    org,
-    paged,
-    run,
-    sev,
-)
+from .test_escalation_fixtures import *  # noqa: F403  (the fixtures)
+from .test_escalation_fixtures import at, paged, run
 
 T = EscalationStep.Target
 ACK, IDENTIFIED, RESOLVED = "acknowledged", "identified", "resolved"
@@ -110,10 +103,13 @@ def test_000_resolved_before_2_h_pages_no_vp(make_policy, org, sev, declare):
 def seed_003(make_policy, org, sev):
     """003's chain: on-call engineer -> team lead (30 min P0, 2 h P1) -> engineering manager
     (1 h P0, 4 h P1) -> CTO (2 h P0, 8 h P1) -> CEO (4 h P0, 24 h P1), while unresolved."""
-    p0, p1 = {"unless": RESOLVED, "severities": [sev.one]}, {
-        "unless": RESOLVED,
-        "severities": [sev.two],
-    }
+    p0, p1 = (
+        {"unless": RESOLVED, "severities": [sev.one]},
+        {
+            "unless": RESOLVED,
+            "severities": [sev.two],
+        },
+    )
     return make_policy(
         "003",
         [
