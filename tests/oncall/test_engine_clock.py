@@ -177,3 +177,14 @@ def test_a_drill_pages_only_its_participants_marked_drill_never_endpoints(
     assert any("DRILL: Nobody to page" in t and "never pages an endpoint" in t for t in texts)
     assert any("DRILL: Nobody to page" in t and "Alice Test is not one" in t for t in texts)
     assert any(t.startswith("DRILL: Paged Bob Test") for t in texts)
+
+
+def test_one_escalation_that_cannot_advance_holds_up_nobody_else(policy, org, declare, caplog):
+    broken, fine = declare(), declare()
+    escalation = Escalation.objects.get(incident=broken)
+    escalation.plan = {"steps": [{"position": 1, "delay": 0}]}  # a plan the engine cannot read
+    escalation.save(update_fields=["plan"])
+    assert tick(0) == 1
+    assert paged(fine) == [("alice", 0)]
+    assert "could not advance" in caplog.text
+    assert Escalation.objects.get(incident=broken).next_escalation_at == at(0)  # still due

@@ -132,7 +132,13 @@ def escalation_tick(*, now: datetime | None = None, incident_ids=None) -> int:
             escalation_start(incident=incident, now=now)
         due = Escalation.objects.due(now).filter(incident_id__in=incident_ids)
     ids = list(due.order_by("next_escalation_at", "pk").values_list("pk", flat=True)[:BATCH])
-    return sum(escalation_advance(escalation_id=pk, now=now) for pk in ids)
+    paged = 0
+    for pk in ids:
+        try:
+            paged += escalation_advance(escalation_id=pk, now=now)
+        except Exception:  # one broken escalation must not hold up everyone else's pages
+            logger.exception("Escalation %s could not advance; it stays due", pk)
+    return paged
 
 
 def escalation_advance(*, escalation_id: int, now: datetime, force: bool = False) -> int:
