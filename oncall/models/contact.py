@@ -95,7 +95,7 @@ class ContactMethod(models.Model):
 
 
 class NotificationRule(models.Model):
-    """"Reach me on this method this long after I am paged" (0 = at once)."""
+    """A person's "reach me on this method this long after I am paged" (0: at once)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_rules"
@@ -127,11 +127,7 @@ class NotificationRule(models.Model):
         return f"{self.contact_method} {when}"
 
     def clean(self) -> None:
-        if (
-            self.contact_method_id
-            and self.user_id
-            and self.contact_method.user_id != self.user_id
-        ):
+        if self.contact_method_id and self.user_id and self.contact_method.user_id != self.user_id:
             raise ValidationError({"contact_method": "Choose one of this person's own methods."})
 
 
