@@ -14,6 +14,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from ircore.models import Delivery, NotificationEndpoint
+from ircore.policy import format_duration
 from ircore.validators import DurationBoundsValidator, plain_text_problem
 
 # A chat handle as people write it in Slack, Mattermost or Zulip: "@alice", "@alice.smith".
@@ -122,8 +123,7 @@ class NotificationRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        minutes = int(self.delay.total_seconds() // 60)
-        when = "at once" if not self.delay else f"after {minutes} min"
+        when = "at once" if not self.delay else f"after {format_duration(self.delay)}"
         return f"{self.contact_method} {when}"
 
     def clean(self) -> None:
@@ -180,7 +180,7 @@ class PageAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.page} by {self.get_kind_display()} (+{self.delay})"
+        return f"{self.page} by {self.get_kind_display()} (+{format_duration(self.delay)})"
 
     @property
     def state(self) -> str:

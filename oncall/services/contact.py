@@ -34,6 +34,7 @@ from ircore.errors import RuleError
 from ircore.links import absolute_url
 from ircore.models import Delivery
 from ircore.notifications import notify_contact
+from ircore.policy import format_duration
 from ircore.validators import duration_problem
 
 from ..acklinks import ack_url
@@ -241,11 +242,22 @@ def page_message(*, page: Page, attempt: PageAttempt, now: datetime) -> tuple[st
 # --- People's own contact methods and rules -------------------------------------------------
 
 
+def may_manage_contacts(user: Any) -> bool:
+    """Whether ``user`` may see and edit everyone's contact methods and rules."""
+    return bool(
+        user and user.is_authenticated and user.is_active and user.has_perm(MANAGE_CONTACTS_PERM)
+    )
+
+
+def delay_words(delay: timedelta) -> str:
+    return "at once" if not delay else f"after {format_duration(delay)}"
+
+
 def may_edit_contacts(by: Any, person: Any) -> bool:
     """Everyone edits their own contact methods and rules; anyone's needs the manage right."""
     if not (by and by.is_authenticated and by.is_active):
         return False
-    return by.pk == getattr(person, "pk", None) or by.has_perm(MANAGE_CONTACTS_PERM)
+    return by.pk == getattr(person, "pk", None) or may_manage_contacts(by)
 
 
 def _check_may(by: Any, person: Any) -> None:
