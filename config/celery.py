@@ -9,6 +9,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab  # noqa: F401  (used by later entries)
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -36,6 +37,12 @@ app.conf.beat_schedule = {
     # after 2 min, SMS webhook after 5 ...), for pages still live (page_attempts_send_due: due
     # attempts by due_at, row-locked, idempotent).
     "page-attempts-due": {"task": "oncall.tasks_contact.send_due_page_attempts", **every(15.0)},
+    # Every few seconds: pages the escalation steps that are due (oncall.services.escalation:
+    # due escalations by next_escalation_at, each claimed with skip_locked; safe under two beats).
+    "escalations-due": {
+        "task": "oncall.tasks.escalations_due",
+        **every(settings.ESCALATION_TICK_SECONDS),
+    },
 }
 # Task modules that autodiscovery (``<app>.tasks`` only) does not find.
 app.conf.imports = (*app.conf.imports, "oncall.tasks_contact")

@@ -40,7 +40,11 @@ class OncallConfig(hooks.IRAppConfig):
 
     def ready(self) -> None:
         # Declares the on-call verbs (ircore.verbs) before any admin or API reads them.
-        from . import permissions  # noqa: F401
+        # Paging follows the incident's moves (declared, acknowledged, status, severity).
+        from . import (
+            permissions,  # noqa: F401
+            receivers,  # noqa: F401
+        )
 
     def load_demo(self, **context) -> dict[str, int]:
         from .demo import load_demo

@@ -238,6 +238,9 @@ class Escalation(models.Model):
     #   "user", "team", "role", "endpoint", "label"}], plus the repeat settings: see
     # ``oncall.services.escalation.plan``.
     plan = models.JSONField(default=dict, blank=True)
+    # The plan's occurrences already handled (paged, skipped because the incident had reached
+    # the step's point, or nobody to page), as "position:round" keys.
+    done = models.JSONField(default=list, blank=True)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     last_tick_at = models.DateTimeField(null=True, blank=True)

@@ -209,7 +209,7 @@ def page_message(*, page: Page, attempt: PageAttempt, now: datetime) -> tuple[st
     incident = page.incident
     severity = incident.severity
     drill = "[DRILL] " if page.is_drill else ""
-    step = f"step {page.step}" + (f", repeat {page.repeat}" if page.repeat else "")
+    step = f"step {page.step}" + (f", round {page.repeat + 1}" if page.repeat else "")
     if page.target_label:
         step += f" ({page.target_label})"
     incident_url = absolute_url(incident.get_absolute_url())

@@ -224,7 +224,7 @@ def test_each_message_carries_the_incident_the_step_and_both_links(
         text = row.subject + "\n" + row.body
         assert incident.reference in row.subject and "Card payments failing" in row.subject
         assert "SEV-1" in text and "Critical" in text
-        assert "step 2, repeat 1 (Engineering manager)" in text
+        assert "step 2, round 2 (Engineering manager)" in text
         assert "DRILL" not in text
         assert f"https://ir.example.com/admin/incidents/incident/{incident.pk}/change/" in text
         ack = next(line for line in row.body.splitlines() if line.startswith("Acknowledge: "))
