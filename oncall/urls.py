@@ -1,7 +1,9 @@
 """The on-call URLs, included by ``config.urls`` (no app imports ``config``):
 
 - ``api_patterns`` under ``api/v1/``: ``oncall/now/`` and ``schedules/`` (with ``shifts``);
-- ``feed_patterns`` under ``oncall/feeds/``: ``<token>.ics``, without login.
+- ``feed_patterns`` under ``oncall/feeds/``: ``<token>.ics``, without login;
+- ``ack_patterns`` under ``oncall/ack/``: ``<token>/``, a page message's acknowledge link,
+  without login (``oncall.views_ack``).
 
 The admin pages (calendar, who is on call now) come with the admin site.
 """
@@ -11,6 +13,7 @@ from rest_framework.routers import SimpleRouter
 
 from .api import OnCallNowView, ScheduleViewSet
 from .views import feed
+from .views_ack import acknowledge
 
 router = SimpleRouter()
 router.register("schedules", ScheduleViewSet, basename="schedule")
@@ -22,4 +25,8 @@ api_patterns = [
 
 feed_patterns = [
     re_path(r"^(?P<token>[A-Za-z0-9_-]{20,100})\.ics$", feed, name="oncall-feed"),
+]
+
+ack_patterns = [
+    path("<str:token>/", acknowledge, name="oncall-ack"),
 ]
