@@ -163,6 +163,37 @@ class ContactMethodAdmin(SimpleHistoryAdmin):
             services.contact_method_delete(method=method, by=request.user)
 
 
+class PageAttemptInline(admin.TabularInline):
+    """A page's attempts, read-only, for the page's own admin page."""
+
+    model = PageAttempt
+    fields = ["kind", "target_shown", "delay_col", "due_at", "sent_at", "delivery", "stop_reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="target")
+    def target_shown(self, obj):
+        return _attempt_target(obj)
+
+    delay_col = duration_column("delay", "after")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("delivery")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _attempt_target(attempt) -> str:
+    if attempt.kind == ContactMethod.Kind.WEBHOOK and "://" in attempt.target:
+        return ContactMethod(kind=attempt.kind, target=attempt.target).shown_target
+    return attempt.target
+
+
 @admin.register(PageAttempt)
 class PageAttemptAdmin(admin.ModelAdmin):
     """Each message a page sent, or will send, along its person's rules: a log."""
@@ -210,9 +241,7 @@ class PageAttemptAdmin(admin.ModelAdmin):
 
     @admin.display(description="target")
     def target_shown(self, obj):
-        if obj.kind == ContactMethod.Kind.WEBHOOK and "://" in obj.target:
-            return ContactMethod(kind=obj.kind, target=obj.target).shown_target
-        return obj.target
+        return _attempt_target(obj)
 
     @admin.display(description="state")
     def state_col(self, obj):

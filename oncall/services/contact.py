@@ -208,7 +208,7 @@ def page_message(*, page: Page, attempt: PageAttempt, now: datetime) -> tuple[st
     """The subject, body and payload of one attempt's message."""
     incident = page.incident
     severity = incident.severity
-    drill = "[DRILL] " if page.is_drill else ""
+    drill = "DRILL: " if page.is_drill else ""
     step = f"step {page.step}" + (f", round {page.repeat + 1}" if page.repeat else "")
     if page.target_label:
         step += f" ({page.target_label})"

@@ -163,7 +163,7 @@ def test_a_drill_page_says_drill(crew, make_page, sev):
     page = make_page(crew.bob, of=drill, is_drill=True)
     page_notify(page=page, now=T0)
     row = Delivery.objects.get(page_attempts__page=page)
-    assert row.subject.startswith("[DRILL] ")
+    assert row.subject.startswith("DRILL: Page: ")
     assert row.body.startswith("DRILL: ")
 
 
