@@ -138,3 +138,50 @@ def test_no_page_after_an_acknowledgement_even_a_tick_that_was_due_before(policy
     )
     tick(30)  # late tick: steps at 5 and 20 were due, the incident is acknowledged
     assert paged(incident) == [("alice", 0), ("vp", 30)]
+
+
+def test_reaching_identified_stops_those_pages_through_the_receiver_and_says_so(
+    make_policy, org, declare, django_capture_on_commit_callbacks
+):
+    make_policy(
+        "Identify",
+        [
+            (0, T.LAYER, {"layer": org.layer, "unless": "identified"}),
+            (30, T.USER, {"user": org.vp, "unless": "identified"}),
+        ],
+    )
+    incident = declare()
+    tick(0)
+    with time_machine.travel(at(10), tick=False), django_capture_on_commit_callbacks(execute=True):
+        incident_set_status(incident=incident, status="identified", user=org.alice)
+    page = Page.objects.get(recipient=org.alice)
+    assert (page.status, page.stop_reason, page.stopped_at) == (
+        "stopped",
+        "the incident is identified",
+        at(10),
+    )
+    run(40)
+    assert paged(incident) == [("alice", 0)]
+
+
+def test_a_reopened_incident_resumes_its_escalation(
+    make_policy, org, declare, django_capture_on_commit_callbacks
+):
+    make_policy(
+        "Reopen",
+        [
+            (0, T.LAYER, {"layer": org.layer, "unless": "resolved"}),
+            (30, T.USER, {"user": org.vp, "unless": "resolved"}),
+        ],
+    )
+    incident = declare()
+    tick(0)
+    incident_set_status(incident=incident, status="resolved", user=org.alice, now=at(5))
+    tick(6)
+    assert Page.objects.get(recipient=org.alice).status == "sent"  # no receiver ran: level
+    assert not Page.objects.live().exists()
+    with time_machine.travel(at(40), tick=False), django_capture_on_commit_callbacks(execute=True):
+        incident_set_status(incident=incident, status="investigating", user=org.alice)
+    # Re-opened after the VP's step was due: the VP is paged at once, late.
+    assert paged(incident) == [("alice", 0), ("vp", 40)]
+    assert Page.objects.get(recipient=org.vp).late_by == timedelta(minutes=10)
