@@ -33,6 +33,10 @@ app.conf.beat_schedule = {
     # Every 60 s: tells the people handing off and taking over, with the open incidents they
     # inherit (oncall.services.handoffs_send_due: due layers by next_handoff_at, idempotent).
     "oncall-handoffs": {"task": "oncall.tasks.send_due_handoffs", **every(60.0)},
+    # Every 15 s: the later messages of pages along each person's notification rules (chat
+    # after 2 min, SMS webhook after 5 ...), for pages still live (page_attempts_send_due: due
+    # attempts by due_at, row-locked, idempotent).
+    "page-attempts-due": {"task": "oncall.tasks_contact.send_due_page_attempts", **every(15.0)},
     # Every few seconds: pages the escalation steps that are due (oncall.services.escalation:
     # due escalations by next_escalation_at, each claimed with skip_locked; safe under two beats).
     "escalations-due": {
@@ -40,3 +44,5 @@ app.conf.beat_schedule = {
         **every(settings.ESCALATION_TICK_SECONDS),
     },
 }
+# Task modules that autodiscovery (``<app>.tasks`` only) does not find.
+app.conf.imports = (*app.conf.imports, "oncall.tasks_contact")

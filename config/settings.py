@@ -203,6 +203,8 @@ ESCALATION_TICK_SECONDS = env.float("ESCALATION_TICK_SECONDS", default=10.0)
 CHAT_WEBHOOK_URL = env("CHAT_WEBHOOK_URL", default="")
 NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=10.0)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
+# How long a page message's one-click acknowledge link works (seconds; oncall.acklinks).
+ACK_LINK_MAX_AGE = env.int("ACK_LINK_MAX_AGE", default=24 * 3600)
 
 # --- Caches. "default" is shared by every process: Redis when REDIS_URL is set, else a database
 # table that a migration creates (ircore 0005), so the embedded default needs no server either.

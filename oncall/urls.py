@@ -2,7 +2,9 @@
 
 - ``api_patterns`` under ``api/v1/``: ``oncall/now/``, ``schedules/`` (with ``shifts``) and
   ``pages/`` (with ``acknowledge``);
-- ``feed_patterns`` under ``oncall/feeds/``: ``<token>.ics``, without login.
+- ``feed_patterns`` under ``oncall/feeds/``: ``<token>.ics``, without login;
+- ``ack_patterns`` under ``oncall/ack/``: ``<token>/``, a page message's acknowledge link,
+  without login (``oncall.views_ack``).
 
 The admin pages (calendar, who is on call now) come with the admin site.
 """
@@ -12,6 +14,7 @@ from rest_framework.routers import SimpleRouter
 
 from .api import OnCallNowView, PageViewSet, ScheduleViewSet
 from .views import feed
+from .views_ack import acknowledge
 
 router = SimpleRouter()
 router.register("schedules", ScheduleViewSet, basename="schedule")
@@ -24,4 +27,8 @@ api_patterns = [
 
 feed_patterns = [
     re_path(r"^(?P<token>[A-Za-z0-9_-]{20,100})\.ics$", feed, name="oncall-feed"),
+]
+
+ack_patterns = [
+    path("<str:token>/", acknowledge, name="oncall-ack"),
 ]

@@ -2,10 +2,10 @@
 
 Every message is a ``Delivery`` row first and a network call second:
 
-1. ``notify_user`` / ``notify_endpoint`` / ``notify_email`` write the rows (idempotent on
-   ``dedupe_key``) and, after the transaction commits, enqueue ``send_delivery_task``. A
-   broker that refuses is logged and leaves the row queued: never an error for the caller,
-   whose work is committed by then.
+1. ``notify_user`` / ``notify_contact`` / ``notify_endpoint`` / ``notify_email`` write the
+   rows (idempotent on ``dedupe_key``) and, after the transaction commits, enqueue
+   ``send_delivery_task``. A broker that refuses is logged and leaves the row queued: never
+   an error for the caller, whose work is committed by then.
 2. ``deliver`` claims one row, sends it outside any transaction and records the outcome:
    sent, retrying with exponential backoff, or failed once attempts run out.
 3. The beat reconciler ``send_due`` sends whatever is queued or retrying and due, so a lost
@@ -20,7 +20,7 @@ written, as a failed row whose ``last_error`` says why: nothing is lost silently
 """
 
 from ._common import KEY_MAX, LINK_KEY, Channel, Status
-from .create import notify_email, notify_endpoint, notify_user
+from .create import notify_contact, notify_email, notify_endpoint, notify_user
 from .reconcile import due_deliveries, retry_now, send_due
 from .send import SendError, _claim, deliver, retry_backoff
 
@@ -33,6 +33,7 @@ __all__ = [
     "_claim",
     "deliver",
     "due_deliveries",
+    "notify_contact",
     "notify_email",
     "notify_endpoint",
     "notify_user",

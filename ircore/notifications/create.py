@@ -138,6 +138,54 @@ def notify_email(
     return delivery
 
 
+def notify_contact(
+    *,
+    recipient,
+    channel: str,
+    target: str,
+    subject: str,
+    body: str,
+    topic: str = "",
+    dedupe_key: str | None = None,
+    payload: dict | None = None,
+    link: str = "",
+    unreachable: str = "",
+) -> Delivery:
+    """Message a person on one of their own contact methods: an email address, a chat handle
+    (mentioned through ``settings.CHAT_WEBHOOK_URL``) or a webhook (an SMS or phone gateway).
+    A target that cannot be reached gives a failed row with the reason, recorded against the
+    person; ``unreachable`` is a reason the caller already knows (e.g. "alice has no email
+    address"), written as such. Idempotent on ``dedupe_key`` like the others."""
+    target = (target or "").strip()
+    if unreachable:
+        problem = unreachable
+        channel = channel if channel in Channel.values else Channel.EMAIL
+    elif channel == Channel.CHAT and not target.startswith(("http://", "https://")):
+        if not target:
+            problem = "The chat handle is empty."
+        elif not settings.CHAT_WEBHOOK_URL:
+            problem = f"Chat handle {target} cannot be reached because CHAT_WEBHOOK_URL is not set."
+        else:
+            problem = ""
+    elif channel in Channel.values:
+        problem = _target_problem(channel, target)
+    else:
+        problem = f"Unknown channel {channel!r}."
+        channel = Channel.EMAIL  # the row needs a valid channel; it is failed anyway
+    (delivery,) = _create(
+        [_Spec(channel, target, problem)],
+        recipient=recipient,
+        endpoint=None,
+        subject=subject,
+        body=body,
+        topic=topic,
+        dedupe_key=dedupe_key,
+        payload=payload,
+        link=link,
+    )
+    return delivery
+
+
 def _chat_handle(user) -> str:
     try:
         return (user.profile.chat_handle or "").strip()

@@ -2,6 +2,7 @@
 (roster versions, skips), overrides, shift swaps, feed links and hand-off notices; escalation
 policies (steps inline) and the pages they sent."""
 
+from .contact import ContactMethodAdmin, PageAttemptAdmin  # noqa: F401
 from .escalation import EscalationPolicyAdmin
 from .layer import LayerAdmin
 from .pages import PageAdmin

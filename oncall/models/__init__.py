@@ -2,6 +2,7 @@
 and ``escalation`` (policies, steps, each incident's escalation and its pages). Import them
 from here."""
 
+from .contact import ContactMethod, NotificationRule, PageAttempt  # noqa: F401
 from .escalation import (
     Escalation,
     EscalationPolicy,
