@@ -9,7 +9,7 @@ from ircore.policy import register_section
 
 
 def register() -> None:
-    from . import schedules
+    from . import escalation, schedules
 
-    for module in (schedules,):
+    for module in (schedules, escalation):
         register_section(module.SECTION)
