@@ -9,6 +9,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab  # noqa: F401  (used by later entries)
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -32,4 +33,10 @@ app.conf.beat_schedule = {
     # Every 60 s: tells the people handing off and taking over, with the open incidents they
     # inherit (oncall.services.handoffs_send_due: due layers by next_handoff_at, idempotent).
     "oncall-handoffs": {"task": "oncall.tasks.send_due_handoffs", **every(60.0)},
+    # Every few seconds: pages the escalation steps that are due (oncall.services.escalation:
+    # due escalations by next_escalation_at, each claimed with skip_locked; safe under two beats).
+    "escalations-due": {
+        "task": "oncall.tasks.escalations_due",
+        **every(settings.ESCALATION_TICK_SECONDS),
+    },
 }

@@ -195,6 +195,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Tests and one-off scripts may run tasks inline.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# How often the escalation engine ticks (seconds): the most a page can wait past its time.
+ESCALATION_TICK_SECONDS = env.float("ESCALATION_TICK_SECONDS", default=10.0)
 
 # --- Notifications ---
 # Slack-compatible incoming webhook used to reach people by chat handle (optional).

@@ -3,6 +3,8 @@ from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
 
 # The rotation itself: managers shape it, everyone else reads it.
 ROTATION_MODELS = ("schedule", "layer", "layerroster", "rostermember", "skip")
+# Escalation policies: managers write them, everyone else reads them.
+ESCALATION_MODELS = ("escalationpolicy", "escalationstep")
 
 
 class OncallConfig(hooks.IRAppConfig):
@@ -18,6 +20,9 @@ class OncallConfig(hooks.IRAppConfig):
             "feedtoken": "add view change",
             "perm:manage_feedtoken": "feedtoken",
             "handoffnotice": "view",
+            **dict.fromkeys(ESCALATION_MODELS, ALL),
+            "escalation": "view",
+            "page": "view change",
         },
         # Responders cover for each other (overrides), offer and take shifts, and subscribe
         # to their own calendar feed.
@@ -27,20 +32,35 @@ class OncallConfig(hooks.IRAppConfig):
             "shiftswaprequest": "add change view",
             "feedtoken": "add view change",
             "handoffnotice": "view",
+            # They read the policies, and acknowledge pages (theirs and each other's).
+            **dict.fromkeys(ESCALATION_MODELS, "view"),
+            "escalation": "view",
+            "page": "view change",
         },
         # Support needs to know whom to call; leadership reads. Neither changes anything.
-        SUPPORT: {**dict.fromkeys(ROTATION_MODELS, "view"), "override": "view"},
+        SUPPORT: {
+            **dict.fromkeys(ROTATION_MODELS, "view"),
+            "override": "view",
+            **dict.fromkeys(ESCALATION_MODELS, "view"),
+        },
         LEADERSHIP: {
             **dict.fromkeys(ROTATION_MODELS, "view"),
             "override": "view",
             "shiftswaprequest": "view",
             "handoffnotice": "view",
+            **dict.fromkeys(ESCALATION_MODELS, "view"),
+            "escalation": "view",
+            "page": "view",
         },
     }
 
     def ready(self) -> None:
         # Declares the on-call verbs (ircore.verbs) before any admin or API reads them.
-        from . import permissions  # noqa: F401
+        # Paging follows the incident's moves (declared, acknowledged, status, severity).
+        from . import (
+            permissions,  # noqa: F401
+            receivers,  # noqa: F401
+        )
 
     def load_demo(self, **context) -> dict[str, int]:
         from .demo import load_demo

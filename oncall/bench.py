@@ -1,7 +1,9 @@
-"""The on-call section of ``manage.py bench``: who is on call now for 100 schedules (two
+"""The on-call sections of ``manage.py bench``: who is on call now for 100 schedules (two
 layers each, with current overrides), read by the admin page and the selector in a fixed
 number of queries, not one per schedule, and no slower with a long history of past
-overrides (one per incident index). Found by ``incidents.bench.sections()``."""
+overrides (one per incident index); and one escalation engine tick with 100 escalations due,
+among 100 open incidents with escalations at the small size and 10,000 at the large one (the
+same queries, about the same time). Found by ``incidents.bench.sections()``."""
 
 from datetime import time, timedelta
 
@@ -9,11 +11,23 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from incidents.bench import Context, Measurement, Section, register
+from incidents.models import Incident
 from ircore.models import Team
 
 from . import services
-from .models import Layer, LayerRoster, Override, Schedule
+from .models import (
+    Escalation,
+    EscalationPolicy,
+    EscalationStep,
+    Layer,
+    LayerRoster,
+    Override,
+    Page,
+    Schedule,
+)
 from .selectors import on_call_now
+from .services.engine import snapshot
+from .services.escalation import escalation_tick
 
 SCHEDULES = 100
 PEOPLE = 8
@@ -97,5 +111,134 @@ register(
         grow=grow_oncall,
         measurements=oncall_measurements,
         models=(Schedule, Layer, LayerRoster, Override),
+    )
+)
+
+
+# --- the escalation engine's tick -------------------------------------------------------------
+
+ESCALATIONS_DUE = 100
+ESCALATIONS_OPEN = 10_000
+
+
+def setup_escalation(ctx: Context) -> None:
+    """A layer of four people and a policy that pages its on-call every minute (one step
+    repeated): each timed tick then has exactly one step due per due escalation.
+
+    The tick's clock runs two days ahead of the incidents (all declared before today), so
+    the catch-up of missed declarations (incidents declared in the last day without an
+    escalation) reads an empty index range at both sizes, as it does in production once
+    the day's declarations have their escalations."""
+    user_model = get_user_model()
+    people = [
+        user_model.objects.create_user(
+            f"bench-paged-{n}", email=f"bench-paged-{n}@example.com", password=None
+        )
+        for n in range(4)
+    ]
+    team = Team.objects.create(name="Bench paging", slug="bench-paging")
+    schedule = services.schedule_create(team=team, name="Bench paging", time_zone="UTC")
+    layer = services.layer_create(
+        schedule=schedule,
+        by=None,
+        name="Primary",
+        level=1,
+        kind="daily",
+        every=1,
+        start_date=(ctx.now - timedelta(days=7)).date(),
+        handoff_time=time(9),
+        members=people,
+        accept_warnings=True,
+        now=ctx.now,
+    ).obj
+    policy = EscalationPolicy.objects.create(
+        name="Bench paging", repeat_last=1, repeat_times=1000, repeat_after=timedelta(minutes=1)
+    )
+    EscalationStep.objects.create(
+        policy=policy,
+        position=1,
+        delay=timedelta(minutes=1),
+        target="layer",
+        layer=layer,
+        unless="resolved",
+    )
+    ctx.data["escalation_policy"] = policy
+    ctx.data["escalation_base"] = ctx.now + timedelta(days=2)
+    ctx.data["escalation_minute"] = 0
+
+
+def grow_escalation(ctx: Context, start: int, stop: int) -> None:
+    """At the small size: escalations for ``ESCALATIONS_DUE`` open incidents, all due at
+    every tick. At the large size: escalations in flight (next step in a month) for open
+    incidents up to ``ESCALATIONS_OPEN`` in all; the open incidents come from the incidents
+    section (about 30% of its rows), none are added here."""
+    policy, base = ctx.data["escalation_policy"], ctx.data["escalation_base"]
+    candidates = Incident.objects.open().real().filter(escalation__isnull=True).order_by("pk")
+    if start == 0:
+        plan = snapshot(policy)
+        rows = [
+            Escalation(
+                incident_id=pk,
+                policy=policy,
+                plan=plan,
+                started_at=base,
+                next_escalation_at=base + timedelta(minutes=1),
+            )
+            for pk in candidates.values_list("pk", flat=True)[:ESCALATIONS_DUE]
+        ]
+    else:
+        have = Escalation.objects.count()
+        later = {
+            "policy": "In flight",
+            "steps": [
+                {
+                    "position": 1,
+                    "delay": 30 * 86_400,
+                    "unless": "resolved",
+                    "severities": [],
+                    "target": "layer",
+                    "layer": None,
+                    "user": None,
+                    "team": None,
+                    "role": "",
+                    "endpoint": None,
+                    "label": "Later",
+                }
+            ],
+        }
+        rows = [
+            Escalation(
+                incident_id=pk,
+                plan=later,
+                started_at=base,
+                next_escalation_at=base + timedelta(days=30),
+            )
+            for pk in candidates.values_list("pk", flat=True)[: max(0, ESCALATIONS_OPEN - have)]
+        ]
+    Escalation.objects.bulk_create(rows, batch_size=CHUNK)
+
+
+def escalation_measurements(ctx: Context) -> list[Measurement]:
+    def tick() -> int:
+        ctx.data["escalation_minute"] += 1
+        now = ctx.data["escalation_base"] + timedelta(minutes=ctx.data["escalation_minute"])
+        return escalation_tick(now=now)
+
+    return [
+        Measurement(
+            f"escalation tick, {ESCALATIONS_DUE} due (open with escalations: small "
+            f"{ESCALATIONS_DUE}, large up to {ESCALATIONS_OPEN:,})",
+            call=tick,
+        )
+    ]
+
+
+register(
+    Section(
+        name="escalation",
+        setup=setup_escalation,
+        grow=grow_escalation,
+        measurements=escalation_measurements,
+        models=(Escalation, Page),
     )
 )

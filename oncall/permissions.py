@@ -11,6 +11,9 @@ ASSIGN_SHIFT = "assign_shift"
 OWN_FEED = "own_feed"
 MANAGE_FEEDS = "manage_feeds"
 VIEW_PHONE = "view_phone"
+VIEW_PAGES = "view_pages"
+ACKNOWLEDGE_PAGE = "acknowledge_page"
+MANAGE_ESCALATION = "manage_escalation"
 
 register(
     Verb(VIEW_ONCALL, ("oncall.view_schedule", "oncall.view_layer"), "See who is on call."),
@@ -50,6 +53,25 @@ register(
     ),
     # Phone numbers are on profiles: whoever may read profiles sees them next to the on-call.
     Verb(VIEW_PHONE, ("ircore.view_profile",), "See on-call people's phone numbers."),
+    Verb(VIEW_PAGES, ("oncall.view_page",), "See who was paged about what, and when."),
+    # Acknowledging a page (in the admin or the API) changes it; the signed link in a page
+    # message needs no permission, it proves who holds it.
+    Verb(
+        ACKNOWLEDGE_PAGE,
+        ("oncall.view_page", "oncall.change_page"),
+        "Acknowledge a page, which stops the escalation's pending pages.",
+    ),
+    Verb(
+        MANAGE_ESCALATION,
+        (
+            "oncall.add_escalationpolicy",
+            "oncall.change_escalationpolicy",
+            "oncall.add_escalationstep",
+            "oncall.change_escalationstep",
+            "oncall.delete_escalationstep",
+        ),
+        "Write escalation policies and their steps.",
+    ),
 )
 
 __all__ = ["may"]

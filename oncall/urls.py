@@ -1,6 +1,7 @@
 """The on-call URLs, included by ``config.urls`` (no app imports ``config``):
 
-- ``api_patterns`` under ``api/v1/``: ``oncall/now/`` and ``schedules/`` (with ``shifts``);
+- ``api_patterns`` under ``api/v1/``: ``oncall/now/``, ``schedules/`` (with ``shifts``) and
+  ``pages/`` (with ``acknowledge``);
 - ``feed_patterns`` under ``oncall/feeds/``: ``<token>.ics``, without login.
 
 The admin pages (calendar, who is on call now) come with the admin site.
@@ -9,11 +10,12 @@ The admin pages (calendar, who is on call now) come with the admin site.
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from .api import OnCallNowView, ScheduleViewSet
+from .api import OnCallNowView, PageViewSet, ScheduleViewSet
 from .views import feed
 
 router = SimpleRouter()
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("pages", PageViewSet, basename="page")
 
 api_patterns = [
     path("oncall/now/", OnCallNowView.as_view(), name="oncall-now"),

@@ -9,6 +9,7 @@ query (``point_reached_q``, used by ``Page.objects.live()``) and in Python (``po
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -127,6 +128,16 @@ class EscalationPolicy(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.team_id and self.service_id:
+            raise ValidationError(
+                {"team": "A policy is a service's or a team's, not both: clear one of them."}
+            )
+        if self.repeat_times and not self.repeat_last:
+            raise ValidationError({"repeat_last": "Say how many of the last steps repeat."})
+        if self.repeat_last and not self.repeat_times:
+            raise ValidationError({"repeat_times": "Say how many times they repeat."})
+
 
 class EscalationStep(models.Model):
     """``delay`` after declaration, unless the incident has reached ``unless``, page
@@ -210,6 +221,13 @@ class EscalationStep(models.Model):
     def __str__(self) -> str:
         minutes = int(self.delay.total_seconds() // 60)
         return f"{self.position}. at {minutes} min: {self.get_target_display()}"
+
+    def clean(self) -> None:
+        missing = self.missing_target_field()
+        if missing:
+            raise ValidationError(
+                {missing: f"Required when the target is “{self.get_target_display()}”."}
+            )
 
     def missing_target_field(self) -> str:
         """The name of the field this step's target needs and lacks ('' if none)."""

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from ircore.links import absolute_url
+from ircore.notifications import Status as DeliveryStatus
 from ircore.notifications import notify_user
 
 from ..models import Page
@@ -16,8 +17,9 @@ from ..models import Page
 
 def page_notify(*, page: Page, now: datetime | None = None) -> None:
     """Send ``page`` to its recipient once (the dedupe key is the page's), linking to the
-    incident; records the delivery on the page. Call inside the engine's transaction: the
-    message leaves after commit."""
+    incident; records the delivery and the outcome (sent, or failed when no channel can reach
+    the person) on the page. Call inside the engine's transaction: the message leaves after
+    commit."""
     now = now or timezone.now()
     incident = page.incident
     drill = "DRILL: " if page.is_drill else ""
@@ -38,6 +40,7 @@ def page_notify(*, page: Page, now: datetime | None = None) -> None:
         payload={"page": page.pk, "incident": incident.reference, "drill": page.is_drill},
         link=absolute_url(incident.get_absolute_url()),
     )
-    if deliveries:
-        page.delivery = deliveries[0]
-        page.save(update_fields=["delivery"])
+    page.delivery = deliveries[0] if deliveries else None
+    failed = all(d.status == DeliveryStatus.FAILED for d in deliveries)
+    page.status = Page.Status.FAILED if failed else Page.Status.SENT
+    page.save(update_fields=["delivery", "status"])
