@@ -5,15 +5,16 @@
 (``Escalation.next_escalation_at`` in the past: the engine's tick has not got to it), 0 when
 nothing is overdue. The engine ticks every few seconds, so anything past
 ``ESCALATION_LATE_AFTER`` means pages are not leaving: the workers, the broker or every
-beat is down. One query on the partial index the engine's tick uses.
+beat is down. The lateness is the engine's own ``clock_lag``; two queries on the partial
+index the engine's tick uses.
 """
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min
 from django.utils import timezone
 
 from .models import Escalation
+from .services.escalation import clock_lag
 
 ESCALATION_LATE_AFTER = timedelta(seconds=60)
 
@@ -21,14 +22,13 @@ ESCALATION_LATE_AFTER = timedelta(seconds=60)
 def escalation_lateness(*, now: datetime | None = None) -> dict:
     """``{"ok", "late_seconds", "due", "oldest_due_at"}`` for the escalations due by now."""
     now = now or timezone.now()
-    found = Escalation.objects.due(now).aggregate(oldest=Min("next_escalation_at"), due=Count("pk"))
-    oldest = found["oldest"]
-    late = max(0, int((now - oldest).total_seconds())) if oldest else 0
+    lag = clock_lag(now=now)
+    late = max(0, int(lag.total_seconds())) if lag is not None else 0
     return {
         "ok": late <= ESCALATION_LATE_AFTER.total_seconds(),
         "late_seconds": late,
-        "due": found["due"],
-        "oldest_due_at": oldest.isoformat() if oldest else None,
+        "due": Escalation.objects.due(now).count(),
+        "oldest_due_at": (now - lag).isoformat() if lag is not None else None,
         "late_after_seconds": int(ESCALATION_LATE_AFTER.total_seconds()),
     }
 
