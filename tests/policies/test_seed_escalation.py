@@ -3,17 +3,24 @@ importer into a fresh install: each step's delay, ``unless`` point, levels and t
 seed document states them (quoted next to each row; documents in ``/work/shared/seeds/``)."""
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
+from incidents.services import incident_change_severity, incident_declare
 from ircore import policy
-from ircore.models import NotificationEndpoint, Severity
+from ircore.models import NotificationEndpoint, Service, Severity, Team
 from ircore.policy import registry
 from oncall import policy as oncall_policy
-from oncall.models import EscalationPolicy
+from oncall.models import EscalationPolicy, Page
+from oncall.services.escalation import (
+    escalation_acknowledge,
+    escalation_start,
+    escalation_tick,
+    escalation_update,
+)
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 FILES = sorted(POLICIES.glob("*.yaml"))
@@ -167,3 +174,89 @@ def test_each_file_bootstraps_with_the_demo_on_top(db, settings, tmp_path, path)
     assert "escalation: 1 created" in out.getvalue()
     assert "Demo data: created" in out.getvalue()
     assert EscalationPolicy.objects.filter(is_default=True).count() == 1
+
+
+# --- The files' matrices through the engine, time injected (a beat every 30 seconds) ---
+
+D = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def payments(db, django_user_model):
+    """A team with a manager and a lead, and its service: what team targets page."""
+    manager = django_user_model.objects.create_user("manager", email="manager@example.com")
+    lead = django_user_model.objects.create_user("lead", email="lead@example.com")
+    team = Team.objects.create(name="Payments", slug="payments", manager=manager, lead=lead)
+    return Service.objects.create(name="Payments API", slug="payments-api", team=team)
+
+
+def declared(service, key: str):
+    incident = incident_declare(
+        title="Payments failing", severity=Severity.objects.get(key=key), services=[service], now=D
+    )
+    escalation_start(incident=incident, now=D)
+    return incident
+
+
+def run(until: float, start: float = 0) -> None:
+    n = int(start * 2)
+    while n / 2 <= until:
+        escalation_tick(now=D + timedelta(minutes=n / 2))
+        n += 1
+
+
+def paged(incident) -> list[tuple[str, float]]:
+    pages = Page.objects.filter(incident=incident).select_related("recipient", "endpoint")
+    return [
+        (
+            p.recipient.username if p.recipient_id else p.endpoint.name,
+            (p.paged_at - D).total_seconds() / 60,
+        )
+        for p in pages.order_by("paged_at", "step", "id")
+    ]
+
+
+def test_001_p0_climbs_on_time_unless_acknowledged(payments):
+    policy.import_policy(policy.load_policy_file(POLICIES / "p0-p3.yaml"))
+    incident = declared(payments, "P0")
+
+    run(60)
+
+    # "0 min: On-call engineer paged, 5 min: Engineering manager notified, 15 min: VP
+    # Engineering notified, 30 min: Executive team notified"
+    assert paged(incident) == [(ONCALL, 0), ("manager", 5), (VP, 15), (EXEC, 30)]
+    assert Page.objects.get(endpoint__name=EXEC).delivery.target == "exec-team@example.com"
+
+
+def test_001_p0_acknowledged_at_7_minutes_stops_the_climb(payments):
+    policy.import_policy(policy.load_policy_file(POLICIES / "p0-p3.yaml"))
+    incident = declared(payments, "P0")
+    run(6.5)
+
+    escalation_acknowledge(
+        incident=incident, user=payments.team.manager, via="admin", now=D + timedelta(minutes=7)
+    )
+    run(60, start=7)
+
+    assert paged(incident) == [(ONCALL, 0), ("manager", 5)]
+
+
+def test_000_sev2_not_identified_then_raised_to_sev1_pages_the_leads(payments):
+    policy.import_policy(policy.load_policy_file(POLICIES / "fintech.yaml"))
+    incident = declared(payments, "SEV-2")
+    run(20)
+    # "Issue not identified after 15 minutes (SEV-2) -> Engineering manager"
+    assert paged(incident) == [(ONCALL, 0), ("manager", 15)]
+
+    # "SEV-1: page all engineering leads", at once when raised, though the SEV-2 pages
+    # were not acknowledged; the SEV-1 manager step (5 min) is due too.
+    incident_change_severity(
+        incident=incident,
+        severity=Severity.objects.get(key="SEV-1"),
+        reason="Card payments down for everyone",
+        user=payments.team.manager,
+        now=D + timedelta(minutes=21),
+    )
+    escalation_update(incident=incident, now=D + timedelta(minutes=21))
+
+    assert sorted(paged(incident)[2:]) == [(LEADS, 21), ("manager", 21)]
