@@ -1,13 +1,28 @@
-"""Health of the parts the tool needs: the database, the broker and the clock."""
+"""Health of the parts the tool needs: the database, the broker and the clock, and what the
+apps add through their ``health_checks`` hook (``ircore.hooks``).
+
+For a monitor that pages about the pager: ``clock.late_seconds`` is how far the clock's
+heartbeat is behind its own interval (0 while it ticks on time, null before the first tick);
+each app check says ``ok`` and its own lateness (the on-call app's ``escalation`` check:
+``late_seconds`` of the oldest escalation step that is due and not yet handled). Every name
+that is not ``ok`` is listed under ``late``. None of these makes /healthz answer 503: that
+is for the database and the broker, without which nothing works at all.
+"""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
+from . import hooks
 from .models import Heartbeat
+
+HEARTBEAT_TASK = "ircore.tasks.heartbeat"
+# The heartbeat's interval when the beat schedule does not say (config/celery.py: 30 s).
+DEFAULT_HEARTBEAT_EVERY = 30.0
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +57,38 @@ def check_broker() -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"
 
 
+def heartbeat_every() -> float:
+    """Seconds between two heartbeats, read from the one beat schedule."""
+    from celery import current_app
+
+    for entry in (current_app.conf.beat_schedule or {}).values():
+        if entry.get("task") == HEARTBEAT_TASK:
+            schedule = entry.get("schedule")
+            if isinstance(schedule, timedelta):
+                return schedule.total_seconds()
+            if isinstance(schedule, int | float):
+                return float(schedule)
+    return DEFAULT_HEARTBEAT_EVERY
+
+
 def check_clock() -> dict:
-    """Reported, never fatal: right after a start there is no tick yet."""
+    """Reported, never fatal: right after a start there is no tick yet. ``late_seconds``:
+    how long past its interval the next heartbeat is overdue (0 while on time)."""
+    every = heartbeat_every()
+    never = {"ok": False, "last_tick": None, "late_seconds": None, "every_seconds": every}
     try:
         beat = Heartbeat.objects.filter(name="clock").first()
     except Exception:
-        return {"ok": False, "last_tick": None}
+        return never
     if beat is None:
-        return {"ok": False, "last_tick": None}
-    return {"ok": not beat.stale, "last_tick": beat.last_seen.isoformat()}
+        return never
+    behind = (timezone.now() - beat.last_seen).total_seconds() - every
+    return {
+        "ok": not beat.stale,
+        "last_tick": beat.last_seen.isoformat(),
+        "late_seconds": max(0, int(behind)),
+        "every_seconds": every,
+    }
 
 
 def health_report(*, verbose: bool = False) -> tuple[bool, dict]:
@@ -69,8 +107,14 @@ def health_report(*, verbose: bool = False) -> tuple[bool, dict]:
         "database": {"ok": db_ok, "detail": db_detail},
         "broker": {"ok": broker_ok, "detail": broker_detail},
         "clock": check_clock() if db_ok else {"ok": False, "last_tick": None},
+        "checks": hooks.health_checks() if db_ok else {},
         "time": timezone.now().isoformat(),
     }
+    late = [name for name, check in report["checks"].items() if not check.get("ok")]
+    if db_ok and not report["clock"]["ok"]:
+        late.insert(0, "clock")
+    if late:
+        report["late"] = late
     down = [name for name in ("database", "broker") if not report[name]["ok"]]
     if down:
         report["down"] = down

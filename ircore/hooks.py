@@ -21,14 +21,23 @@ what they declare on their AppConfig, which subclasses :class:`IRAppConfig`:
     Whether the database holds rows of this app that are not demo data; any app saying so
     stops the demo from loading (demo rows never mix into an install's real history).
 
+``health_checks(self) -> dict[str, dict]`` (optional; :class:`ChecksHealth`)
+    What ``/healthz`` reports for this app beside the database, the broker and the clock:
+    ``{name: {"ok": bool, ...figures}}`` (the on-call app: ``"escalation"``, how late the
+    oldest due escalation is). Reported, never fatal; a name not ``ok`` is listed under the
+    report's ``late``. Keep each to a query or two on an index: monitors poll it.
+
 An optional hook left undefined means the app takes no part; the functions below iterate
 only the apps that define it, in ``INSTALLED_APPS`` order.
 """
 
+import logging
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from django.apps import AppConfig, apps
+
+logger = logging.getLogger(__name__)
 
 Grants = dict[str, dict[str, str]]
 
@@ -56,6 +65,11 @@ class LoadsDemo(Protocol):
 @runtime_checkable
 class HasOwnData(Protocol):
     def demo_has_own_data(self) -> bool: ...
+
+
+@runtime_checkable
+class ChecksHealth(Protocol):
+    def health_checks(self) -> dict[str, dict]: ...
 
 
 def app_configs() -> list[IRAppConfig]:
@@ -89,3 +103,16 @@ def load_demo(*, people: dict, services: dict, now: datetime) -> dict[str, int]:
 def demo_has_own_data() -> bool:
     """Whether any app says the database holds data of its own."""
     return any(config.demo_has_own_data() for config in apps_with(HasOwnData))
+
+
+def health_checks() -> dict[str, dict]:
+    """Every app's health checks, merged in app order. A check that raises is reported as
+    not ok with the kind of error (the text goes to the log), never as a failed /healthz."""
+    found: dict[str, dict] = {}
+    for config in apps_with(ChecksHealth):
+        try:
+            found.update(config.health_checks())
+        except Exception as exc:  # a broken check must not hide the others
+            logger.exception("healthz: the %s checks failed", config.label)
+            found[config.label] = {"ok": False, "error": type(exc).__name__}
+    return found

@@ -107,14 +107,20 @@ def test_database_down_is_named(tmp_path):
     assert body["down"] == ["database"]
     assert body["database"]["ok"] is False and "OperationalError" in body["database"]["detail"]
     assert body["broker"]["ok"] is True
-    assert body["clock"] == {"ok": False, "last_tick": None}
+    assert body["clock"]["ok"] is False and body["clock"]["last_tick"] is None
+    assert body["checks"] == {}
 
 
 def test_clock_follows_the_heartbeat_row(client):
     start = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
     # No tick yet: reported, not fatal.
-    assert client.get("/healthz").json()["clock"] == {"ok": False, "last_tick": None}
+    assert client.get("/healthz").json()["clock"] == {
+        "ok": False,
+        "last_tick": None,
+        "late_seconds": None,
+        "every_seconds": 30.0,
+    }
 
     with time_machine.travel(start, tick=False):
         heartbeat()
@@ -125,10 +131,17 @@ def test_clock_follows_the_heartbeat_row(client):
 
     assert Heartbeat.objects.get(name="clock").last_seen == start
     assert fresh.status_code == 200
-    assert fresh.json()["clock"] == {"ok": True, "last_tick": start.isoformat()}
+    assert fresh.json()["clock"] == {
+        "ok": True,
+        "last_tick": start.isoformat(),
+        "late_seconds": 90,
+        "every_seconds": 30.0,
+    }
     # A stopped clock is reported but does not make the service unhealthy.
     assert stale.status_code == 200
-    assert stale.json()["clock"] == {"ok": False, "last_tick": start.isoformat()}
+    assert stale.json()["clock"]["ok"] is False
+    assert stale.json()["clock"]["late_seconds"] == 210
+    assert stale.json()["late"][0] == "clock"
 
 
 def test_only_get_is_allowed(client):
