@@ -191,8 +191,8 @@ def alertmanager(make_integration):
 
 
 @pytest.fixture
-def events(make_integration):
-    integration, token = make_integration("events")
+def events(make_integration, catalog):
+    integration, token = make_integration("events", service=catalog.payments)
     return SimpleNamespace(integration=integration, token=token)
 
 
