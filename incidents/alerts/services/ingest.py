@@ -117,7 +117,7 @@ def plan(
         a.dedup_key: a
         for a in Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
     }
-    router = Router(integration) if any(p.action == TRIGGER for p in alerts) else None
+    router = None  # read only when an alert is new (repeats and resolves need no routing)
     planned, first = [], {}
     for parsed in alerts:
         item = Planned(parsed=parsed, existing=existing.get(parsed.dedup_key))
@@ -125,6 +125,7 @@ def plan(
         if item.repeat_of is not None and parsed.action == RESOLVE:
             item.repeat_of.closed_by = item  # fired and resolved in one delivery
         if item.existing is None and item.repeat_of is None and parsed.action == TRIGGER:
+            router = router or Router(integration)
             route = router.route(parsed.labels)
             item.service, item.severity = route.service, route.severity
             first[parsed.dedup_key] = item
