@@ -43,6 +43,9 @@ app.conf.beat_schedule = {
         "task": "oncall.tasks.escalations_due",
         **every(settings.ESCALATION_TICK_SECONDS),
     },
+    # Every 60 s: raises one alert per integration whose heartbeat ping is overdue
+    # (incidents.alerts.services.heartbeats_check: due by heartbeat_due_at, idempotent).
+    "heartbeats-due": {"task": "incidents.tasks.check_heartbeats", **every(60.0)},
 }
 # Task modules that autodiscovery (``<app>.tasks`` only) does not find.
 app.conf.imports = (*app.conf.imports, "oncall.tasks_contact")
