@@ -205,6 +205,11 @@ NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=10.0)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 # How long a page message's one-click acknowledge link works (seconds; oncall.acklinks).
 ACK_LINK_MAX_AGE = env.int("ACK_LINK_MAX_AGE", default=24 * 3600)
+# On-call pay (the load and pay report): a weekly stipend pro rata by hours on call, plus an
+# amount per incident paged about (004's "$500 a week plus overtime").
+ONCALL_WEEKLY_STIPEND = env("ONCALL_WEEKLY_STIPEND", default="500")
+ONCALL_PER_INCIDENT = env("ONCALL_PER_INCIDENT", default="0")
+ONCALL_CURRENCY = env("ONCALL_CURRENCY", default="USD")
 
 # --- Caches. "default" is shared by every process: Redis when REDIS_URL is set, else a database
 # table that a migration creates (ircore 0005), so the embedded default needs no server either.

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from incidents.alerts.urls import enqueue_patterns
 from ircore.views import healthz, not_found, server_error
+from oncall.urls import ack_patterns as oncall_ack_patterns
 from oncall.urls import api_patterns as oncall_api_patterns
 from oncall.urls import feed_patterns as oncall_feed_patterns
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("api/v1/", include(oncall_api_patterns)),
     # Calendar feeds: no login, an unguessable revocable token in the URL.
     path("oncall/feeds/", include(oncall_feed_patterns)),
+    # One-click acknowledge links from page messages: no login, a signed expiring token.
+    path("oncall/ack/", include(oncall_ack_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from a URL of its own (?script=): no inline script, so
     # the Content-Security-Policy needs no exception. Swagger UI itself comes from the sidecar.

@@ -57,9 +57,9 @@ class PayRules:
 def pay_rules() -> PayRules:
     """The settings' pay rules (004_*'s $500 a week by default; overtime 0 until set)."""
     return PayRules(
-        Decimal(str(getattr(settings, "ONCALL_WEEKLY_STIPEND", "500"))),
-        Decimal(str(getattr(settings, "ONCALL_PER_INCIDENT", "0"))),
-        str(getattr(settings, "ONCALL_CURRENCY", "USD")),
+        Decimal(str(settings.ONCALL_WEEKLY_STIPEND)),
+        Decimal(str(settings.ONCALL_PER_INCIDENT)),
+        str(settings.ONCALL_CURRENCY),
     )
 
 

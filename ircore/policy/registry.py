@@ -68,6 +68,10 @@ class ImportContext:
             return {entry.values["key"] for entry in plan.entries}
         return set(Severity.objects.values_list("key", flat=True))
 
+    def replaced(self) -> set:
+        """Models that sections listed in this file rewrite (see ``PolicySection.replaces``)."""
+        return {model for s in sections() if s.name in self.document for model in s.replaces}
+
     def mark(self, obj: Model, reason: str = CHANGE_REASON) -> Model:
         """Tag a row about to be saved or deleted so its history row says why and who."""
         obj._change_reason = reason
@@ -83,13 +87,16 @@ class PolicySection:
     ``export()`` returns the list; ``validate(entries, ctx)`` checks the file's list,
     appending problems to ``ctx.problems`` and returning a plan; ``apply(plan, ctx)`` is
     called only if the whole file validated, inside the import's transaction, and
-    returns the counts. Sections run in ``order`` (severities first)."""
+    returns the counts. Sections run in ``order`` (severities first). ``replaces``: models
+    the section rewrites wholesale when the file lists it, so rows of them that still
+    point at a severity level do not stop that level from being removed."""
 
     name: str
     export: Callable[[], list[dict[str, Any]]]
     validate: Callable[[Any, ImportContext], Any]
     apply: Callable[[Any, ImportContext], Counts]
     order: int = 100
+    replaces: tuple = ()
 
 
 _SECTIONS: dict[str, PolicySection] = {}

@@ -136,7 +136,7 @@ def validate_severities(value: Any, ctx: ImportContext) -> SeverityPlan:
     # A mapped level's incidents (and anything else holding it by foreign key) move to
     # its new level first, so only what cannot move would stop its removal.
     moving = {rel.related_model for rel in movable_relations()}
-    owned = {Severity, ChecklistTemplateItem}
+    owned = {Severity, ChecklistTemplateItem} | ctx.replaced()
     delete = []
     for sev in removed:
         if sev not in mapped:

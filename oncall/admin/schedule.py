@@ -19,6 +19,7 @@ from ..rules import rotation_warnings
 from ..selectors import on_call_now, schedule_shifts
 from .base import RotationAdmin, saved_as
 from .forms import LayerInlineForm, ScheduleForm
+from .report import VIEW_ONCALL_REPORT, report_urls
 
 MAX_WEEKS = 8
 
@@ -145,6 +146,7 @@ class ScheduleAdmin(RotationAdmin):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
             path("now/", wrap(self.now_view), name=f"{prefix}_now"),
+            *report_urls(self.admin_site),
             path("<path:object_id>/calendar/", wrap(self.calendar_view), name=f"{prefix}_calendar"),
             *super().get_urls(),
         ]
@@ -167,6 +169,8 @@ class ScheduleAdmin(RotationAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra = {**(extra_context or {}), "now_url": self._url("now")}
+        if may(request.user, VIEW_ONCALL_REPORT):
+            extra["report_url"] = reverse("admin:oncall_report", current_app=self.admin_site.name)
         return super().changelist_view(request, extra)
 
     def now_view(self, request):

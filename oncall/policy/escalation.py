@@ -403,5 +403,11 @@ def apply_escalation(plan: EscalationPlan, ctx: ImportContext) -> Counts:
 
 
 SECTION = PolicySection(
-    "escalation", export_escalation, validate_escalation, apply_escalation, order=50
+    "escalation",
+    export_escalation,
+    validate_escalation,
+    apply_escalation,
+    order=50,
+    # The section replaces its steps, so steps naming a level never block removing it.
+    replaces=(EscalationPolicy, EscalationStep, EscalationStep.severities.through),
 )
