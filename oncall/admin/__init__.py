@@ -2,13 +2,14 @@
 (roster versions, skips), overrides, shift swaps, feed links and hand-off notices; escalation
 policies (steps inline) and the pages they sent."""
 
-from .escalation import EscalationPolicyAdmin
+from .escalation import EscalationAdmin, EscalationPolicyAdmin
 from .layer import LayerAdmin
 from .pages import PageAdmin
 from .records import FeedTokenAdmin, HandoffNoticeAdmin, OverrideAdmin, ShiftSwapRequestAdmin
 from .schedule import ScheduleAdmin
 
 __all__ = [
+    "EscalationAdmin",
     "EscalationPolicyAdmin",
     "PageAdmin",
     "FeedTokenAdmin",
