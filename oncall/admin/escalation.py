@@ -1,13 +1,16 @@
 """Escalation policies, with their steps inline. A step whose target lacks the field it needs
-is a form error on that field (``EscalationStep.clean``); the database refuses it too."""
+is a form error on that field (``EscalationStep.clean``); the database refuses it too. And
+the escalations in flight, read-only: which plan each incident follows and when it is next
+due (the engine writes them)."""
 
 from django.contrib import admin
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
 from ircore.admin import DURATION_OVERRIDES
+from ircore.pagination import CappedCountPaginator
 
-from ..models import EscalationPolicy, EscalationStep
+from ..models import Escalation, EscalationPolicy, EscalationStep
 
 
 class EscalationStepInline(admin.TabularInline):
@@ -74,3 +77,25 @@ class EscalationPolicyAdmin(SimpleHistoryAdmin):
         if not (obj.repeat_last and obj.repeat_times):
             return "—"
         return f"last {obj.repeat_last} × {obj.repeat_times}"
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ["incident", "policy", "started_at", "next_escalation_at", "last_tick_at"]
+    list_select_related = ["incident", "policy"]
+    search_fields = ["incident__reference"]
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    ordering = ["-started_at", "-id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

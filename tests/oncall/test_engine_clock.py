@@ -188,3 +188,19 @@ def test_one_escalation_that_cannot_advance_holds_up_nobody_else(policy, org, de
     assert paged(fine) == [("alice", 0)]
     assert "could not advance" in caplog.text
     assert Escalation.objects.get(incident=broken).next_escalation_at == at(0)  # still due
+
+
+def test_the_beat_ticks_every_escalation_tick_seconds_and_the_task_pages(
+    policy, org, declare, settings
+):
+    from oncall import tasks
+
+    entry = app.conf.beat_schedule["escalations-due"]
+    assert entry["task"] == "oncall.tasks.escalations_due"
+    assert entry["schedule"] == settings.ESCALATION_TICK_SECONDS
+    assert entry["options"]["expires"] < entry["schedule"]
+    incident = declare()
+    with time_machine.travel(at(0.1), tick=False):
+        assert tasks.escalations_due.apply().get() == 1
+        assert tasks.escalate_incident.apply((incident.pk,)).get() == 0  # nothing left due
+    assert paged(incident) == [("alice", 0.1)]

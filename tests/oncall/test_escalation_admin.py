@@ -171,3 +171,18 @@ def test_leadership_reads_pages_without_the_acknowledge_action(client, make_user
     client.post(PAGES, {"action": "acknowledge", "_selected_action": [page.pk]})
     page.refresh_from_db()
     assert page.status == "sent"
+
+
+def test_escalations_in_flight_are_listed_read_only(client, org, paged_story):
+    first, _ = paged_story
+    client.force_login(org.alice)
+    response = client.get(reverse("admin:oncall_escalation_changelist"))
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 2
+    escalation = first.escalation
+    change = client.get(reverse("admin:oncall_escalation_change", args=[escalation.pk]))
+    assert change.status_code == 200
+    assert (
+        client.post(reverse("admin:oncall_escalation_change", args=[escalation.pk]), {}).status_code
+        == 403
+    )
