@@ -13,8 +13,9 @@ gets; a closed incident takes notes only.
 
 Modules: ``incident`` (the admin class, list and URLs), ``page`` (the essentials panel),
 ``saving`` (save through the services), ``buttons`` (action views, declare), ``bulk`` (list
-actions), ``inlines``, ``filters``, ``display`` (durations, times with their zone, notes),
-``records`` (runbooks, crossings, the timeline's own pages).
+actions), ``inlines`` (with ``paging``: one page of a long timeline or alert list),
+``filters``, ``display`` (durations, times with their zone, notes), ``records`` (runbooks,
+crossings, the timeline's own pages).
 """
 
 from . import incident, records  # noqa: F401  (registers the admins)
