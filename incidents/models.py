@@ -446,3 +446,7 @@ class Runbook(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# Detection (integrations, alerts, maintenance windows) lives in its own area of the app.
+from .alerts.models import Alert, Integration, MaintenanceWindow, RoutingRule  # noqa: E402, F401
