@@ -32,4 +32,7 @@ app.conf.beat_schedule = {
     # Every 60 s: tells the people handing off and taking over, with the open incidents they
     # inherit (oncall.services.handoffs_send_due: due layers by next_handoff_at, idempotent).
     "oncall-handoffs": {"task": "oncall.tasks.send_due_handoffs", **every(60.0)},
+    # Every 60 s: raises one alert per integration whose heartbeat ping is overdue
+    # (incidents.alerts.services.heartbeats_check: due by heartbeat_due_at, idempotent).
+    "heartbeats-due": {"task": "incidents.tasks.check_heartbeats", **every(60.0)},
 }

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from incidents.alerts.urls import enqueue_patterns
 from ircore.views import healthz, not_found, server_error
 from oncall.urls import api_patterns as oncall_api_patterns
 from oncall.urls import feed_patterns as oncall_feed_patterns
@@ -16,6 +17,8 @@ admin.site.index_template = "incidents/board/index.html"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("config.api_urls")),
+    # PagerDuty Events v2 at PagerDuty's own path, for clients that only take a base URL.
+    path("", include(enqueue_patterns)),
     path("api/v1/", include(oncall_api_patterns)),
     # Calendar feeds: no login, an unguessable revocable token in the URL.
     path("oncall/feeds/", include(oncall_feed_patterns)),

@@ -1,0 +1,36 @@
+"""Detection services: integrations, parsing, routing, ingestion, heartbeats, maintenance.
+Import them from here; the API, tasks, admin and commands call these and nothing else."""
+
+from .heartbeats import HEARTBEAT_KEY, WATCHDOG, heartbeat_ping, heartbeats_check
+from .ingest import IngestResult, ingest, plan
+from .integrations import (
+    integration_create,
+    integration_for_token,
+    integration_rotate_token,
+    integration_set_heartbeat,
+    token_hash,
+)
+from .maintenance import maintenance_window_create
+from .parse import ParsedAlert, PayloadError, parse
+from .preview import AlertPreview, preview
+
+__all__ = [
+    "HEARTBEAT_KEY",
+    "WATCHDOG",
+    "AlertPreview",
+    "IngestResult",
+    "ParsedAlert",
+    "PayloadError",
+    "heartbeat_ping",
+    "heartbeats_check",
+    "ingest",
+    "integration_create",
+    "integration_for_token",
+    "integration_rotate_token",
+    "integration_set_heartbeat",
+    "maintenance_window_create",
+    "parse",
+    "plan",
+    "preview",
+    "token_hash",
+]

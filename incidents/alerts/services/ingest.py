@@ -1,0 +1,424 @@
+"""Ingestion: posted alerts deduplicated, grouped into incidents, declared, resolved,
+acknowledged. One transaction per request, a fixed number of queries whatever the number of
+open alerts (bulk reads and writes; nothing is read per alert).
+
+1. Lock the integration row (``SELECT ... FOR UPDATE``), so two deliveries of the same new
+   alert serialise: the second sees the first's row and counts a repeat. The partial unique
+   index on firing (integration, dedup_key) is the last line of defence.
+2. Plan (shared with ``preview``): the firing alerts with these keys, routing, maintenance
+   windows, and for each service the incident a new alert joins.
+3. Write: repeats bump ``repeat_count``; resolves record; acknowledges acknowledge the
+   incident through ``incident_acknowledge``; new alerts join their service's group or
+   declare through ``incident_declare``, like a person (the integration acts as the system,
+   ``user=None``, and an ``alert`` entry says which alert and integration declared it).
+
+Grouping: a new firing alert joins the open incident of its service that received a new
+alert within the receiving integration's ``group_window`` (a sliding window, so a long storm
+stays one incident); an open incident nobody fed alerts to is left alone. Each attachment is
+one ``alert`` timeline entry per incident per delivery (a batch of 1,000 alerts is one
+entry), and repeats only bump ``repeat_count``.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import Count, F
+
+from ircore.errors import ConflictError
+from ircore.models import Service, Severity
+
+from ...models import Incident, TimelineEntry
+from ...services import incident_acknowledge, incident_declare, incident_set_status, timeline_add
+from ...services._base import EARLIEST, _now
+from ..models import Alert, Integration, MaintenanceWindow
+from . import heartbeats, maintenance
+from .parse import ACKNOWLEDGE, RESOLVE, TRIGGER, ParsedAlert, key_from_labels
+from .routing import Router
+
+FIRING, RESOLVED = Alert.Status.FIRING, Alert.Status.RESOLVED
+LOCK_TIMEOUT = "5s"  # a lock held longer answers 503 Retry-After, and the monitor retries
+TITLE_LIMIT = Incident._meta.get_field("title").max_length
+SHOWN_IN_ENTRY = 10
+
+
+@dataclass
+class Planned:
+    parsed: ParsedAlert
+    existing: Alert | None = None
+    service: Service | None = None
+    severity: Severity | None = None
+    window: MaintenanceWindow | None = None
+    incident_id: int | None = None  # the open incident a new alert joins
+    repeat_of: "Planned | None" = None  # the same key earlier in this delivery
+    repeats: int = 0  # later copies of this new alert in the same delivery
+
+    @property
+    def outcome(self) -> str:
+        action = self.parsed.action
+        if action == ACKNOWLEDGE:
+            return "acknowledges" if self.existing else "unknown alert"
+        if action == RESOLVE:
+            return "resolves" if self.existing or self.repeat_of else "resolved"
+        if self.existing or self.repeat_of:
+            return "repeat"
+        if self.window is not None:
+            return "suppressed"
+        if self.service is None or self.severity is None:
+            return "not routed"
+        return "joins" if self.incident_id else "new incident"
+
+
+@dataclass
+class IngestResult:
+    dedup_keys: list[str] = field(default_factory=list)
+    created: int = 0
+    repeats: int = 0
+    resolved: int = 0
+    acknowledged: int = 0
+    suppressed: int = 0
+    declared: list[Incident] = field(default_factory=list)
+    attached: dict[int, int] = field(default_factory=dict)  # incident id -> alerts
+
+
+def _key(integration: Integration, parsed: ParsedAlert) -> str:
+    if integration.dedup_labels and parsed.labels and integration.kind != "events":
+        return key_from_labels(parsed.labels, list(integration.dedup_labels))
+    return parsed.dedup_key
+
+
+def group_target(*, service_id: int, window, now: datetime) -> int | None:
+    """The open incident of this service fed a new alert within ``window`` (newest first;
+    ``alert_grouping_idx``)."""
+    return (
+        Alert.objects.filter(
+            service_id=service_id,
+            incident__isnull=False,
+            incident__open_rank=1,
+            received_at__gte=now - window,
+        )
+        .order_by("-received_at")
+        .values_list("incident_id", flat=True)
+        .first()
+    )
+
+
+def plan(
+    *, integration: Integration, alerts: list[ParsedAlert], now: datetime, group: bool = True
+) -> list[Planned]:
+    """What each alert would do; reads only (a fixed number of queries). ``group=False``
+    leaves the grouping lookup to the caller (``ingest`` does it under the service lock)."""
+    for parsed in alerts:
+        parsed.dedup_key = _key(integration, parsed)
+    keys = {p.dedup_key for p in alerts}
+    existing = {
+        a.dedup_key: a
+        for a in Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
+    }
+    router = Router(integration) if any(p.action == TRIGGER for p in alerts) else None
+    planned, first = [], {}
+    for parsed in alerts:
+        item = Planned(parsed=parsed, existing=existing.get(parsed.dedup_key))
+        item.repeat_of = first.get(parsed.dedup_key)
+        if item.existing is None and item.repeat_of is None and parsed.action == TRIGGER:
+            route = router.route(parsed.labels)
+            item.service, item.severity = route.service, route.severity
+            first[parsed.dedup_key] = item
+        planned.append(item)
+    new = [p for p in planned if p.outcome == "new incident"]
+    windows = maintenance.active_windows({p.service.pk for p in new}, now)
+    targets = {}
+    for item in new:
+        item.window = windows.get(item.service.pk)
+        if item.window is None and group:
+            if item.service.pk not in targets:
+                targets[item.service.pk] = group_target(
+                    service_id=item.service.pk, window=integration.group_window, now=now
+                )
+            item.incident_id = targets[item.service.pk]
+    return planned
+
+
+def _lock(integration: Integration) -> Integration:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    return (
+        Integration.objects.select_for_update(of=("self",))
+        .select_related("service", "severity")
+        .get(pk=integration.pk)
+    )
+
+
+def ingest(
+    *, integration: Integration, alerts: list[ParsedAlert], now: datetime | None = None
+) -> IngestResult:
+    """Store one delivery of alerts (see the module's docstring)."""
+    now = _now(now)
+    result = IngestResult()
+    with transaction.atomic():
+        locked = _lock(integration)
+        alerts = heartbeats.watchdog_pings(integration=locked, alerts=alerts, now=now)
+        planned = plan(integration=locked, alerts=alerts, now=now, group=False)
+        result.dedup_keys = [p.parsed.dedup_key for p in planned]
+        _repeats(planned, now, result)
+        touched = _resolves(locked, planned, now, result)
+        _acknowledges(locked, planned, now, result)
+        _new_alerts(locked, planned, now, result)
+        _all_resolved(locked, touched, now)
+    return result
+
+
+def _repeats(planned: list[Planned], now: datetime, result: IngestResult) -> None:
+    ids = [p.existing.pk for p in planned if p.outcome == "repeat" and p.existing]
+    result.repeats = sum(1 for p in planned if p.outcome == "repeat")
+    if ids:
+        Alert.objects.filter(pk__in=ids).update(
+            repeat_count=F("repeat_count") + 1, last_received_at=now
+        )
+    for p in planned:  # repeats within this delivery count on the alert it creates
+        if p.outcome == "repeat" and p.repeat_of is not None:
+            p.repeat_of.repeats += 1
+
+
+def _resolves(integration, planned, now, result) -> set[int]:
+    """Resolve the firing alerts named; a resolve of an alert never seen is recorded as a
+    resolved alert (Alertmanager and generic: they carry the alert), once."""
+    resolving = [p for p in planned if p.parsed.action == RESOLVE]
+    if not resolving:
+        return set()
+    touched, updated = set(), []
+    for p in resolving:
+        alert = p.existing
+        if alert is None or alert.status != FIRING:
+            continue
+        alert.status, alert.resolved_at, alert.last_received_at = RESOLVED, now, now
+        alert.ends_at = p.parsed.ends_at or now
+        updated.append(alert)
+        if alert.incident_id:
+            touched.add(alert.incident_id)
+    Alert.objects.bulk_update(updated, ["status", "resolved_at", "last_received_at", "ends_at"])
+    result.resolved = len(updated)
+    unseen = {
+        p.parsed.dedup_key: p
+        for p in resolving
+        if p.existing is None and p.repeat_of is None and p.parsed.summary
+    }
+    if unseen:
+        known = set(
+            Alert.objects.filter(integration=integration, dedup_key__in=unseen).values_list(
+                "dedup_key", flat=True
+            )
+        )
+        Alert.objects.bulk_create(
+            _row(integration, p, now, status=RESOLVED) for k, p in unseen.items() if k not in known
+        )
+    return touched
+
+
+def _acknowledges(integration, planned, now, result) -> None:
+    for p in planned:
+        alert = p.existing
+        if p.parsed.action != ACKNOWLEDGE or alert is None:
+            continue
+        if alert.acknowledged_at is None:
+            Alert.objects.filter(pk=alert.pk).update(acknowledged_at=now, last_received_at=now)
+        if alert.incident_id is None:
+            continue
+        incident = Incident.objects.get(pk=alert.incident_id)
+        try:
+            incident_acknowledge(incident=incident, user=None, now=now)
+        except ConflictError:  # acknowledged already, or no longer open: nothing to do
+            continue
+        result.acknowledged += 1
+        timeline_add(
+            incident=incident,
+            kind=TimelineEntry.Kind.ALERT,
+            text=f"Acknowledged from alert {alert.dedup_key} by integration {integration.name}",
+            occurred_at=now,
+            data={"integration": integration.slug, "alert": alert.pk, "action": ACKNOWLEDGE},
+        )
+
+
+def _row(integration, p: Planned, now: datetime, *, status=FIRING) -> Alert:
+    parsed = p.parsed
+    return Alert(
+        integration=integration,
+        dedup_key=parsed.dedup_key,
+        fingerprint=parsed.fingerprint,
+        status=status,
+        summary=parsed.summary or parsed.dedup_key,
+        service=p.service,
+        severity=p.severity,
+        incident_id=p.incident_id,
+        starts_at=parsed.starts_at or now,
+        ends_at=parsed.ends_at if status == RESOLVED else None,
+        received_at=now,
+        last_received_at=now,
+        resolved_at=now if status == RESOLVED else None,
+        repeat_count=p.repeats,
+        labels=parsed.labels,
+        annotations=parsed.annotations,
+        links=parsed.links,
+        raw=parsed.raw,
+        suppressed_by=p.window,
+    )
+
+
+def _new_alerts(integration, planned, now, result) -> None:
+    new = [p for p in planned if p.parsed.action == TRIGGER and not (p.existing or p.repeat_of)]
+    if not new:
+        return
+    groups: dict[int, list[Planned]] = defaultdict(list)
+    for p in new:
+        if p.outcome in ("new incident", "joins"):
+            groups[p.service.pk].append(p)
+    if groups:  # another integration may group on the same service at once: serialise
+        list(Service.objects.select_for_update().filter(pk__in=groups).order_by("pk"))
+    declared = {}
+    for service_id, items in groups.items():
+        target = group_target(service_id=service_id, window=integration.group_window, now=now)
+        if target is None:
+            incident = _declare(integration, items, now)
+            declared[incident.pk] = (incident, items)
+            target = incident.pk
+        for p in items:
+            p.incident_id = target
+    rows = Alert.objects.bulk_create([_row(integration, p, now) for p in new])
+    result.created = len(rows)
+    result.suppressed = sum(1 for p in new if p.window is not None)
+    by_incident: dict[int, list[Alert]] = defaultdict(list)
+    for row in rows:
+        if row.incident_id:
+            by_incident[row.incident_id].append(row)
+    for incident_id, attached in by_incident.items():
+        result.attached[incident_id] = len(attached)
+        if incident_id in declared:
+            incident, _ = declared[incident_id]
+            _declared_entry(integration, incident, attached, now)
+            maintenance.windows_for_declared(
+                incident=incident, service=attached[0].service, now=now
+            )
+            result.declared.append(incident)
+        else:
+            _attached_entry(integration, incident_id, attached, now)
+
+
+def _declare(integration: Integration, items: list[Planned], now: datetime) -> Incident:
+    """A new incident for this service's new alerts, declared as a person would."""
+    first = min(items, key=lambda p: p.parsed.starts_at or now)
+    severity = min((p.severity for p in items), key=lambda s: s.rank)
+    started = first.parsed.starts_at
+    if started is not None and not (EARLIEST <= started <= now):
+        started = None  # a monitor's clock ahead of ours (or absurd): impact unknown
+    title = first.parsed.summary or first.parsed.dedup_key
+    if len(title) > TITLE_LIMIT:
+        title = title[: TITLE_LIMIT - 1] + "…"
+    description = first.parsed.annotations.get("description")
+    return incident_declare(
+        title=title,
+        severity=severity,
+        services=[first.service],
+        summary=description[:10_000] if isinstance(description, str) else "",
+        impact_started_at=started,
+        detected_at=now,
+        user=None,
+        now=now,
+    )
+
+
+def _summaries(alerts: list[Alert]) -> str:
+    shown = "; ".join(a.summary[:120] for a in alerts[:SHOWN_IN_ENTRY])
+    more = len(alerts) - SHOWN_IN_ENTRY
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _links(alerts: list[Alert]) -> list[dict]:
+    seen, links = set(), []
+    for alert in alerts[:SHOWN_IN_ENTRY]:
+        for link in alert.links:
+            if link["href"] not in seen:
+                seen.add(link["href"])
+                links.append(link)
+    return links
+
+
+def _declared_entry(integration, incident: Incident, alerts: list[Alert], now) -> None:
+    first = alerts[0]
+    others = f" (with {len(alerts) - 1} more)" if len(alerts) > 1 else ""
+    timeline_add(
+        incident=incident,
+        kind=TimelineEntry.Kind.ALERT,
+        text=f"Declared from alert {first.summary[:200]}{others} by integration {integration.name}",
+        occurred_at=now,
+        data={
+            "integration": integration.slug,
+            "action": "declared",
+            "alerts": [a.pk for a in alerts[:SHOWN_IN_ENTRY]],
+            "count": len(alerts),
+            "dedup_key": first.dedup_key,
+            "links": _links(alerts),
+        },
+    )
+
+
+def _attached_entry(integration, incident_id: int, alerts: list[Alert], now) -> None:
+    n = len(alerts)
+    timeline_add(
+        incident=Incident(pk=incident_id),
+        kind=TimelineEntry.Kind.ALERT,
+        text=f"{n} alert{'s' if n != 1 else ''} from {integration.name} joined: "
+        + _summaries(alerts),
+        occurred_at=now,
+        data={
+            "integration": integration.slug,
+            "action": "attached",
+            "alerts": [a.pk for a in alerts[:SHOWN_IN_ENTRY]],
+            "count": n,
+            "links": _links(alerts),
+        },
+    )
+
+
+def _all_resolved(integration: Integration, touched: set[int], now: datetime) -> None:
+    """For each incident whose last firing alert was just resolved: one entry saying so, and
+    with ``auto_resolve`` the incident resolved through the lifecycle verb."""
+    if not touched:
+        return
+    # Lock them: resolves from two integrations at once must not both write the entry.
+    locked = list(
+        Incident.objects.select_for_update(of=("self",)).filter(pk__in=touched).order_by("pk")
+    )
+    firing = set(
+        Alert.objects.filter(incident_id__in=touched, status=FIRING).values_list(
+            "incident_id", flat=True
+        )
+    )
+    done = [i for i in locked if i.pk not in firing]
+    counts = dict(
+        Alert.objects.filter(incident__in=done)
+        .values("incident_id")
+        .annotate(n=Count("id"))
+        .values_list("incident_id", "n")
+    )
+    for incident in done:
+        n = counts.get(incident.pk, 0)
+        timeline_add(
+            incident=incident,
+            kind=TimelineEntry.Kind.ALERT,
+            text=f"All {n} alert{'s' if n != 1 else ''} of this incident are resolved",
+            occurred_at=now,
+            data={"integration": integration.slug, "action": "all_resolved", "count": n},
+        )
+        if integration.auto_resolve and incident.is_open:
+            try:
+                incident_set_status(
+                    incident=incident,
+                    status=Incident.Status.RESOLVED,
+                    user=None,
+                    note=f"all alerts resolved ({integration.name} resolves automatically)",
+                    now=now,
+                )
+            except ConflictError:
+                continue

@@ -1,0 +1,116 @@
+"""Maintenance windows: planned work on a service. Alerts arriving during one are recorded
+with ``suppressed_by`` and declare nothing (so page no one).
+
+A window is on the timeline of every incident of its service that overlaps it, written:
+- when the window is created (``maintenance_window_create``), for the incidents of the service
+  that are open or were resolved after the window started, and began before it ends;
+- when an alert declares an incident, for the windows of its service that overlap the time
+  from the impact's start until now (one active at arrival would have suppressed the alert).
+Each window appears once per incident.
+"""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+
+from ircore.errors import RuleError
+from ircore.models import Service
+
+from ...models import Incident, TimelineEntry
+from ...services import timeline_add
+from ...services._base import _aware, _for_history, _limited, _now
+from ..models import MaintenanceWindow
+
+
+def active_windows(service_ids: Iterable[int], now: datetime) -> dict[int, MaintenanceWindow]:
+    """The window active at ``now`` for each of these services (one query)."""
+    service_ids = set(service_ids)
+    if not service_ids:
+        return {}
+    windows = MaintenanceWindow.objects.filter(
+        service_id__in=service_ids, start__lte=now, end__gt=now
+    ).order_by("end")
+    return {w.service_id: w for w in windows}
+
+
+def _shown(when: datetime) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def window_note(*, incident: Incident, window: MaintenanceWindow, now: datetime) -> bool:
+    """Put ``window`` on ``incident``'s timeline unless it is there already."""
+    if incident.timeline.filter(kind=TimelineEntry.Kind.ALERT, data__maintenance=window.pk):
+        return False
+    timeline_add(
+        incident=incident,
+        kind=TimelineEntry.Kind.ALERT,
+        text=(
+            f"Maintenance window on {window.service}: {_shown(window.start)} to "
+            f"{_shown(window.end)} ({window.reason})"
+        ),
+        occurred_at=min(max(window.start, incident.declared_at), now),
+        data={
+            "maintenance": window.pk,
+            "service": window.service.slug,
+            "start": window.start.isoformat(),
+            "end": window.end.isoformat(),
+        },
+    )
+    return True
+
+
+def windows_for_declared(*, incident: Incident, service: Service, now: datetime) -> int:
+    """At declaration: the service's windows overlapping impact start .. now."""
+    since = incident.impact_started_at or incident.detected_at or now
+    windows = MaintenanceWindow.objects.filter(
+        service=service, start__lte=now, end__gt=since
+    ).select_related("service")
+    return sum(window_note(incident=incident, window=w, now=now) for w in windows)
+
+
+def maintenance_window_create(
+    *,
+    service: Service,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    user: Any,
+    now: datetime | None = None,
+) -> MaintenanceWindow:
+    """A window on ``service``; it goes on the timeline of the incidents it overlaps."""
+    now = _now(now)
+    if service is None:
+        raise RuleError("Choose a service.", field="service")
+    start = _aware("start", start)
+    end = _aware("end", end)
+    if start is None:
+        raise RuleError("Give the start.", field="start")
+    if end is None:
+        raise RuleError("Give the end.", field="end")
+    if end <= start:
+        raise RuleError("The end must be after the start.", field="end")
+    reason = _limited("reason", reason, 300, required="Say what the maintenance is.")
+    with transaction.atomic():
+        window = MaintenanceWindow(
+            service=service,
+            start=start,
+            end=end,
+            reason=reason,
+            created_by=user if getattr(user, "pk", None) else None,
+            created_at=now,
+        )
+        _for_history(window, user, "created")
+        window.save()
+        overlapping = (
+            Incident.objects.filter(affected__service=service)
+            .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=start))
+            .annotate(began=Coalesce("impact_started_at", "declared_at"))
+            .filter(began__lt=end)
+        )
+        for incident in overlapping:
+            window_note(incident=incident, window=window, now=now)
+    return window
