@@ -21,7 +21,8 @@ class IncidentsConfig(hooks.IRAppConfig):
             "perm:override_ic_certification": "incident",
             **dict.fromkeys(INTEGRATION_MODELS, ALL),
             "alert": "view",
-            "maintenancewindow": ALL,
+            # A window is a record once made (alerts point at it): add and read only.
+            "maintenancewindow": "add view",
         },
         # Responders work incidents: declare, update, take roles, tick, write the timeline.
         RESPONDERS: {
@@ -34,10 +35,10 @@ class IncidentsConfig(hooks.IRAppConfig):
             "thresholdcrossing": "view",
             # They read what the monitors sent and how it is routed (never a token: it is
             # shown once, to whoever creates or rotates it), and announce their own planned
-            # work: a deploy's maintenance window is theirs to schedule and end early.
+            # work: a deploy's maintenance window is theirs to schedule.
             **dict.fromkeys(INTEGRATION_MODELS, "view"),
             "alert": "view",
-            "maintenancewindow": "add change view",
+            "maintenancewindow": "add view",
         },
         # Support reads incidents to write customer notices; it changes none of them.
         SUPPORT: {"incident": "view", "incidentservice": "view", "alert": "view"},

@@ -18,4 +18,7 @@ actions), ``inlines`` (with ``paging``: one page of a long timeline or alert lis
 crossings, the timeline's own pages).
 """
 
+# Detection's admin lives in its own area (``incidents.alerts``), registered here.
+from ..alerts import admin as _alerts_admin  # noqa: F401, E402
+from ..alerts import admin_maintenance as _maintenance_admin  # noqa: F401, E402
 from . import incident, records  # noqa: F401  (registers the admins)
