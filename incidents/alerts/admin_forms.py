@@ -132,9 +132,19 @@ class RoutingRuleForm(forms.ModelForm):
 
 
 class MaintenanceWindowForm(forms.ModelForm):
+    """Saved by ``maintenance_window_create``; the order of start and end is checked here
+    too, so the refusal lands on the end field instead of a page-wide constraint error."""
+
     class Meta:
         model = MaintenanceWindow
         fields = ["service", "start", "end", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "The end must be after the start.")
+        return cleaned
 
 
 class TryPayloadForm(forms.Form):
