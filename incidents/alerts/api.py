@@ -102,10 +102,14 @@ def _store(integration: Integration, alerts):
 
 
 def _unavailable(request, exc) -> JsonResponse:
-    response = unavailable_response(request, exc)
-    if response is None:  # an IntegrityError twice: still passing, the monitor retries
-        response = JsonResponse({"detail": ["Busy; try again shortly."]}, status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    """The house's 503 (``ircore.middleware``), in JSON at /v2/enqueue too: a monitor reads
+    ``Retry-After`` and tries again; its retry deduplicates like any repeat."""
+    response = unavailable_response(request, exc)  # logs it; None for an IntegrityError
+    message = "The database is unavailable; try again shortly."
+    if response is None:  # a unique conflict twice in a row: passing, the monitor retries
+        message = "Busy; try again shortly."
+    response = JsonResponse({"detail": [message]}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

@@ -76,8 +76,10 @@ def watchdog_pings(
 
 def _minutes(integration: Integration, now: datetime) -> int:
     since = integration.last_ping_at
-    if since is None:  # never pinged: since the first ping was expected
-        since = integration.heartbeat_due_at - integration.heartbeat_grace
+    if since is None:  # never pinged: since the heartbeat was switched on
+        since = (
+            integration.heartbeat_due_at - integration.heartbeat_grace - integration.heartbeat_every
+        )
     return max(1, round((now - since).total_seconds() / 60))
 
 

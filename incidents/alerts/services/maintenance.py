@@ -43,7 +43,9 @@ def _shown(when: datetime) -> str:
 
 def window_note(*, incident: Incident, window: MaintenanceWindow, now: datetime) -> bool:
     """Put ``window`` on ``incident``'s timeline unless it is there already."""
-    if incident.timeline.filter(kind=TimelineEntry.Kind.ALERT, data__maintenance=window.pk):
+    if incident.timeline.filter(
+        kind=TimelineEntry.Kind.ALERT, data__maintenance=window.pk
+    ).exists():
         return False
     timeline_add(
         incident=incident,
