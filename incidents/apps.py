@@ -63,9 +63,11 @@ class IncidentsConfig(hooks.IRAppConfig):
         return load_demo(people=people, services=services, now=now)
 
     def demo_has_own_data(self) -> bool:
-        from .models import Incident
+        # Integrations may come from the policy file loaded just before the demo; alerts
+        # and incidents are an install's own history.
+        from .models import Alert, Incident
 
-        return Incident.objects.exists()
+        return Incident.objects.exists() or Alert.objects.exists()
 
     def load_defaults(self) -> str:
         """Seed the runbooks drawn from the process documents, once (after demo services,
