@@ -192,6 +192,18 @@ class IntegrationAdmin(
             ((s.title, s.text) for s in snippets(obj)),
         )
 
+    # --- history: for reading ---------------------------------------------------------------
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A revert would bring back an old token's hash (a rotated token working again) and
+        # skip the heartbeat's service: refused, not only hidden.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     # --- saving through the services ---------------------------------------------------------
 
     def has_add_permission(self, request):

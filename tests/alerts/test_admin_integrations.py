@@ -312,3 +312,15 @@ def test_who_may_do_what_with_integrations(client, cast, alertmanager):
         assert client.get(try_url(integration)).status_code == 403
         assert client.get(reverse("admin:incidents_alert_changelist")).status_code == 200
     assert integration_for_token(alertmanager.token) == integration
+
+
+def test_history_cannot_bring_back_a_rotated_token(manager, alertmanager):
+    integration, old = alertmanager.integration, alertmanager.token
+    first = integration.history.earliest("history_date")
+    manager.post(rotate(integration))
+    revert = reverse(
+        "admin:incidents_integration_simple_history", args=[integration.pk, first.history_id]
+    )
+
+    assert manager.post(revert, {"name": integration.name}).status_code == 403
+    assert integration_for_token(old) is None
