@@ -34,6 +34,8 @@ def test_trigger_answers_202_like_pagerduty_and_declares(url, post, events, seve
     ]
     assert alert.raw["images"][0]["alt"] == "Example text"  # kept as received
     assert alert.raw["payload"]["custom_details"]["load avg"] == 0.75
+    assert "routing_key" not in alert.raw  # the secret is not kept where the admin shows it
+    assert events.token not in str(Alert.objects.values().get())
 
 
 def test_events_route_on_custom_details(post, events, catalog):

@@ -40,3 +40,14 @@ def test_generic_without_dedup_key_derives_one_from_title_and_labels(post, gener
 
     assert first == second
     assert Alert.objects.get().repeat_count == 1
+
+
+def test_fired_and_resolved_in_one_delivery_is_recorded_resolved_and_declares_nothing(
+    post, generic
+):
+    response = post(URL, [GENERIC, {**GENERIC, "status": "resolved"}], generic.token)
+
+    assert response.status_code == 202
+    alert = Alert.objects.get()
+    assert alert.status == "resolved" and alert.incident is None
+    assert not Incident.objects.exists()

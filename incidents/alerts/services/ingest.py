@@ -53,6 +53,7 @@ class Planned:
     incident_id: int | None = None  # the open incident a new alert joins
     repeat_of: "Planned | None" = None  # the same key earlier in this delivery
     repeats: int = 0  # later copies of this new alert in the same delivery
+    closed_by: "Planned | None" = None  # its resolve, later in the same delivery
 
     @property
     def outcome(self) -> str:
@@ -116,12 +117,15 @@ def plan(
         a.dedup_key: a
         for a in Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
     }
-    router = Router(integration) if any(p.action == TRIGGER for p in alerts) else None
+    router = None  # read only when an alert is new (repeats and resolves need no routing)
     planned, first = [], {}
     for parsed in alerts:
         item = Planned(parsed=parsed, existing=existing.get(parsed.dedup_key))
         item.repeat_of = first.get(parsed.dedup_key)
+        if item.repeat_of is not None and parsed.action == RESOLVE:
+            item.repeat_of.closed_by = item  # fired and resolved in one delivery
         if item.existing is None and item.repeat_of is None and parsed.action == TRIGGER:
+            router = router or Router(integration)
             route = router.route(parsed.labels)
             item.service, item.severity = route.service, route.severity
             first[parsed.dedup_key] = item
@@ -253,7 +257,7 @@ def _row(integration, p: Planned, now: datetime, *, status=FIRING) -> Alert:
         severity=p.severity,
         incident_id=p.incident_id,
         starts_at=parsed.starts_at or now,
-        ends_at=parsed.ends_at if status == RESOLVED else None,
+        ends_at=((p.closed_by or p).parsed.ends_at or now) if status == RESOLVED else None,
         received_at=now,
         last_received_at=now,
         resolved_at=now if status == RESOLVED else None,
@@ -272,7 +276,7 @@ def _new_alerts(integration, planned, now, result) -> None:
         return
     groups: dict[int, list[Planned]] = defaultdict(list)
     for p in new:
-        if p.outcome in ("new incident", "joins"):
+        if p.outcome in ("new incident", "joins") and p.closed_by is None:
             groups[p.service.pk].append(p)
     if groups:  # another integration may group on the same service at once: serialise
         list(Service.objects.select_for_update().filter(pk__in=groups).order_by("pk"))
@@ -285,7 +289,9 @@ def _new_alerts(integration, planned, now, result) -> None:
             target = incident.pk
         for p in items:
             p.incident_id = target
-    rows = Alert.objects.bulk_create([_row(integration, p, now) for p in new])
+    rows = Alert.objects.bulk_create(
+        [_row(integration, p, now, status=RESOLVED if p.closed_by else FIRING) for p in new]
+    )
     result.created = len(rows)
     result.suppressed = sum(1 for p in new if p.window is not None)
     by_incident: dict[int, list[Alert]] = defaultdict(list)

@@ -199,6 +199,8 @@ def parse_alertmanager(payload: Any) -> list[ParsedAlert]:
 def parse_events(payload: Any) -> list[ParsedAlert]:
     """One PagerDuty Events v2 event (``routing_key`` is the caller's concern)."""
     payload = _object(payload, "body", required=True)
+    # The routing key is the integration's secret: never kept (the admin shows ``raw``).
+    payload = {k: v for k, v in payload.items() if k != "routing_key"}
     action = payload.get("event_action")
     if action not in (TRIGGER, ACKNOWLEDGE, RESOLVE):
         raise _fail("event_action", "Must be one of trigger, acknowledge, resolve.")
