@@ -44,17 +44,26 @@ from .services import (
 CREATE_INTEGRATION = "create_integration"
 ROTATE_TOKEN = "rotate_integration_token"
 TRY_PAYLOAD = "try_alert_payload"
+# Verbs on no incident: ``on_closed`` means nothing for them (set so that the closed-incident
+# rules, which list the verbs an incident refuses once closed, leave them out).
 register(
-    Verb(CREATE_INTEGRATION, ("incidents.add_integration",), "Create an alert integration."),
+    Verb(
+        CREATE_INTEGRATION,
+        ("incidents.add_integration",),
+        "Create an alert integration.",
+        on_closed=True,
+    ),
     Verb(
         ROTATE_TOKEN,
         ("incidents.view_integration", "incidents.change_integration"),
         "Give an integration a new token (the old one stops working).",
+        on_closed=True,
     ),
     Verb(
         TRY_PAYLOAD,
         ("incidents.view_integration",),
         "See what a pasted payload would become (stores nothing).",
+        on_closed=True,
     ),
 )
 
