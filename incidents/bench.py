@@ -220,3 +220,6 @@ register(
         models=(Incident, IncidentService, RoleAssignment, TimelineEntry),
     )
 )
+
+# The alerts section (ingestion through the view and a live server).
+from . import bench_alerts  # noqa: E402, F401

@@ -13,8 +13,12 @@ gets; a closed incident takes notes only.
 
 Modules: ``incident`` (the admin class, list and URLs), ``page`` (the essentials panel),
 ``saving`` (save through the services), ``buttons`` (action views, declare), ``bulk`` (list
-actions), ``inlines``, ``filters``, ``display`` (durations, times with their zone, notes),
-``records`` (runbooks, crossings, the timeline's own pages).
+actions), ``inlines`` (with ``paging``: one page of a long timeline or alert list),
+``filters``, ``display`` (durations, times with their zone, notes), ``records`` (runbooks,
+crossings, the timeline's own pages).
 """
 
+# Detection's admin lives in its own area (``incidents.alerts``), registered here.
+from ..alerts import admin as _alerts_admin  # noqa: F401, E402
+from ..alerts import admin_maintenance as _maintenance_admin  # noqa: F401, E402
 from . import incident, records  # noqa: F401  (registers the admins)

@@ -14,6 +14,7 @@ from ircore.models import Severity
 from ircore.pagination import CappedCountPaginator
 
 from .. import permissions as verbs
+from ..alerts.admin_alerts import AlertInline
 from ..forms import (
     IncidentAdminForm,
     severity_badge,
@@ -151,7 +152,7 @@ class IncidentAdmin(
             },
         ),
     ]
-    inlines = [AffectedServiceInline, RoleInline, ChecklistInline, TimelineInline]
+    inlines = [AffectedServiceInline, RoleInline, ChecklistInline, AlertInline, TimelineInline]
     actions = [
         "acknowledge_selected",
         "move_status_selected",

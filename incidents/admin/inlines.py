@@ -3,7 +3,6 @@
 from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import F
-from django.forms.models import BaseInlineFormSet
 
 from .. import permissions as verbs
 from ..forms import (
@@ -17,9 +16,10 @@ from ..models import (
 )
 from .access import allowed
 from .display import note_html, time_columns
+from .paging import PagedInline
 
-# The incident page shows this many timeline entries, newest first, and links to the
-# timeline's own list for the rest: an alert storm can write thousands.
+# The incident page shows this many timeline entries a page, newest first, with page links
+# and a link to the timeline's own list: an alert storm can write thousands.
 TIMELINE_ON_PAGE = 50
 
 
@@ -123,29 +123,16 @@ class ChecklistInline(time_columns(ChecklistItem, ["done_at"]), admin.TabularInl
         return False
 
 
-class NewestTimeline(BaseInlineFormSet):
-    """The newest ``TIMELINE_ON_PAGE`` entries; ``has_more`` says whether older ones exist
-    (read as one more row, so the page costs no COUNT over a long timeline)."""
-
-    def get_queryset(self):
-        if not hasattr(self, "_newest"):
-            rows = list(super().get_queryset()[: TIMELINE_ON_PAGE + 1])
-            self._has_more = len(rows) > TIMELINE_ON_PAGE
-            self._newest = rows[:TIMELINE_ON_PAGE]
-        return self._newest
-
-    @property
-    def has_more(self) -> bool:
-        self.get_queryset()
-        return self._has_more
-
-
-class TimelineInline(time_columns(TimelineEntry, ["occurred_at"]), admin.TabularInline):
-    """What happened, newest first (the newest ``TIMELINE_ON_PAGE``, with a link to the
-    whole timeline); notes render as sanitised Markdown. Add to it with the note form."""
+class TimelineInline(
+    PagedInline, time_columns(TimelineEntry, ["occurred_at"]), admin.TabularInline
+):
+    """What happened, newest first, ``TIMELINE_ON_PAGE`` entries a page (``?timeline_page=N``,
+    with a link to the whole timeline); notes render as sanitised Markdown. Add to it with
+    the note form."""
 
     model = TimelineEntry
-    formset = NewestTimeline
+    per_page = TIMELINE_ON_PAGE
+    page_param = "timeline_page"
     template = "admin/incidents/incident/timeline_inline.html"
     fields = ["occurred_at_shown", "kind", "author", "text_shown"]
     readonly_fields = fields

@@ -1,0 +1,406 @@
+"""The alerts section of ``manage.py bench`` (the framework is ``ircore.bench``): ingestion.
+
+Measured (the report's rows, at both sizes): the query count and time of one new event, one
+repeat and one Alertmanager batch through the real view (in-process), and the bare bulk
+insert of the same batch's rows, with 10 open (firing) alerts on the integration at the small
+size and 10,000 at the large one (fewer when ``--large`` is smaller): the query count per
+alert must not change with the open alerts.
+
+Once, when growing to the large size, a live server (Django's threaded WSGI server, in this
+process, on a free port) takes concurrent clients (threads with keep-alive connections):
+single events (PagerDuty Events v2 at ``/v2/enqueue``) and 1,000-alert Alertmanager batches,
+and the same alert rows are bulk-inserted bare in the same run; it prints alerts per
+second, the median server time per single event (timed around the WSGI handler, no
+network) and the batch-to-bare ratio, against the targets: >= 100 single events/s, median
+under 10 ms, batches within 5x of the bare insert. On SQLite one client posts (a writer at a
+time); the targets are for PostgreSQL.
+"""
+
+import copy
+import http.client
+import json
+import statistics
+import sys
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.utils import load_backend
+from django.test import Client
+from django.utils import timezone
+
+from ircore.bench import Context, Measurement, Section, register
+from ircore.models import Service, Severity
+
+from .alerts.models import Alert, Integration
+from .alerts.services import integration_create
+from .models import Incident
+
+OPEN_SMALL, OPEN_LARGE = 10, 10_000
+BATCH = 1_000
+SINGLE_EVENTS = 400
+BATCHES = 4
+CLIENTS = 4
+TARGET_PER_SECOND, TARGET_MEDIAN_MS, TARGET_BATCH_RATIO = 100, 10.0, 5.0
+
+
+def _event(token: str, key: str, summary: str = "Error rate above 5%") -> dict:
+    return {
+        "routing_key": token,
+        "event_action": "trigger",
+        "dedup_key": key,
+        "payload": {"summary": summary, "source": "bench-1", "severity": "error"},
+    }
+
+
+def _batch(tag: str, size: int) -> dict:
+    alerts = [
+        {
+            "status": "firing",
+            "labels": {"alertname": "HighLatency", "instance": f"{tag}-{n}", "severity": "error"},
+            "annotations": {"summary": f"Latency high on {tag}-{n}"},
+            "startsAt": "2025-03-14T08:55:45.828Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus.bench:9090/graph",
+            "fingerprint": f"{tag}-{n:06d}",
+        }
+        for n in range(size)
+    ]
+    return {
+        "version": "4",
+        "status": "firing",
+        "receiver": "bench",
+        "groupKey": f"{{}}:{{tag={tag}}}",
+        "truncatedAlerts": 0,
+        "groupLabels": {},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.bench:9093",
+        "alerts": alerts,
+    }
+
+
+def _integration(name: str, kind: str, service: Service, severity: Severity):
+    integration, token = integration_create(
+        name=name, kind=kind, service=service, severity=severity, user=None
+    )
+    return integration, token
+
+
+def setup_alerts(ctx: Context) -> None:
+    # The incidents section's levels when it ran first; a level of its own otherwise (a
+    # key and rank no other section uses).
+    severity = Severity.objects.order_by("rank").first() or Severity.objects.create(
+        key="BENCH-ALERTS", rank=30000, name="Bench alerts"
+    )
+    service = Service.objects.create(name="Bench alerts", slug="bench-alerts")
+    made = {}
+    for key, kind in (
+        ("events", "events"),
+        ("am", "alertmanager"),
+        ("live_events", "events"),
+        ("live_am", "alertmanager"),
+    ):
+        made[key] = _integration(f"bench {key}", kind, service, severity)
+    # Every delivery joins the open incident it finds (a grouping window longer than the
+    # run): the rows measure ingestion into an incident, not a declaration per hit.
+    Integration.objects.filter(pk__in=[i.pk for i, _ in made.values()]).update(
+        group_window=timedelta(days=1)
+    )
+    ctx.data["alerts"] = {
+        "events": Integration.objects.get(pk=made["events"][0].pk),
+        "events_token": made["events"][1],
+        "am_token": made["am"][1],
+        "live_events_token": made["live_events"][1],
+        "live_am_token": made["live_am"][1],
+        "live_am": made["live_am"][0],
+        "integrations": [i.pk for i, _ in made.values()],
+        "severity": severity,
+        "service": service,
+        "incident": None,
+        "counter": 0,
+        "open": 0,
+        "batch": min(BATCH, ctx.small),
+    }
+
+
+def _target(ctx: Context) -> Incident:
+    """The open incident the measured and live alerts join: one the incidents section made
+    (so this section adds no incident to its counts), else one declared through the view."""
+    data = ctx.data["alerts"]
+    found = Incident.objects.filter(open_rank=1, affected__isnull=False).order_by("pk").first()
+    if found is not None:
+        service = found.affected.select_related("service").first().service
+        Integration.objects.filter(pk__in=data["integrations"]).update(service=service)
+        data["events"].service = data["service"] = service
+        return found
+    response = Client().post(
+        "/v2/enqueue",
+        json.dumps(_event(data["events_token"], "bench-declare")),
+        content_type="application/json",
+    )
+    if response.status_code != 202:
+        raise RuntimeError(f"bench: the first event answered {response.status_code}")
+    return Incident.objects.filter(alerts__integration=data["events"]).get()
+
+
+def grow_alerts(ctx: Context, start: int, stop: int) -> None:
+    data = ctx.data["alerts"]
+    if data["incident"] is None:
+        data["incident"] = _target(ctx)
+    wanted = min(OPEN_SMALL, ctx.small) if start == 0 else min(OPEN_LARGE, ctx.large)
+    now = timezone.now()
+    rows = [
+        Alert(
+            integration=data["events"],
+            dedup_key="bench-first" if n == 0 else f"open-{n:07d}",
+            summary=f"Open alert {n}",
+            service=data["service"],
+            severity=data["severity"],
+            incident=data["incident"],
+            received_at=now,
+            last_received_at=now,
+        )
+        for n in range(data["open"], wanted)
+    ]
+    Alert.objects.bulk_create(rows, batch_size=2000)
+    data["open"] = max(wanted, data["open"])
+    if start > 0:
+        data["live"] = live_figures(ctx)
+        sys.stderr.write(render_live(data["live"]) + "\n")
+
+
+def _post(client: Client, url: str, body: dict, token: str | None = None) -> None:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    response = client.post(url, json.dumps(body), content_type="application/json", **headers)
+    if response.status_code not in (200, 202):
+        raise RuntimeError(f"bench: POST {url} answered {response.status_code}")
+
+
+def alert_measurements(ctx: Context) -> list[Measurement]:
+    data = ctx.data["alerts"]
+    client = Client()
+
+    def new_event() -> None:
+        data["counter"] += 1
+        _post(client, "/v2/enqueue", _event(data["events_token"], f"new-{data['counter']}"))
+
+    def repeat_event() -> None:
+        _post(client, "/v2/enqueue", _event(data["events_token"], "bench-first"))
+
+    def batch() -> None:
+        data["counter"] += 1
+        body = _batch(f"b{data['counter']}", data["batch"])
+        _post(client, "/api/v1/alerts/alertmanager/", body, data["am_token"])
+
+    def bare_insert() -> None:
+        data["counter"] += 1
+        Alert.objects.bulk_create(_bare_rows(data, f"bare{data['counter']}", data["batch"]))
+
+    size = data["batch"]
+    return [
+        Measurement("events v2: one new event (view)", call=new_event),
+        Measurement("events v2: one repeat (view)", call=repeat_event),
+        Measurement(f"alertmanager: {size:,} new alerts in one post (view)", call=batch),
+        Measurement(f"bare bulk insert of the same {size:,} alert rows", call=bare_insert),
+    ]
+
+
+def _bare_rows(data: dict, tag: str, size: int, integration=None) -> list[Alert]:
+    """The rows a batch stores, as one bulk insert with nothing else around it."""
+    batch = _batch(tag, size)
+    now = timezone.now()
+    return [
+        Alert(
+            integration=integration or data["events"],
+            dedup_key=a["fingerprint"],
+            fingerprint=a["fingerprint"],
+            summary=a["annotations"]["summary"],
+            service=data["service"],
+            severity=data["severity"],
+            labels=a["labels"],
+            annotations=a["annotations"],
+            links=[{"href": a["generatorURL"], "text": "Source"}],
+            raw={**a, "group": {k: v for k, v in batch.items() if k != "alerts"}},
+            received_at=now,
+            last_received_at=now,
+        )
+        for a in batch["alerts"]
+    ]
+
+
+# --- the live server -----------------------------------------------------------------------
+
+
+class _TimedApp:
+    """The WSGI handler with a timer around it: server time per request, no network."""
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+        self.times: list[float] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        began = time.perf_counter()
+        try:
+            return self.handler(environ, start_response)
+        finally:
+            with self.lock:
+                self.times.append(time.perf_counter() - began)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args) -> None:  # noqa: A002 (the base's signature)
+        return None
+
+
+class _BenchServer(ThreadedWSGIServer):
+    """Each request thread gets a connection of its own to the bench database (the default
+    alias of a new thread would open the configured database, not the bench's), closed when
+    the thread ends."""
+
+    bench_settings: dict = {}
+
+    def process_request_thread(self, request, client_address):
+        alias = DEFAULT_DB_ALIAS
+        connections[alias] = load_backend(self.bench_settings["ENGINE"]).DatabaseWrapper(
+            copy.deepcopy(self.bench_settings), alias
+        )
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            connections[alias].close()
+
+
+def _serve() -> tuple[ThreadedWSGIServer, _TimedApp, threading.Thread]:
+    app = _TimedApp()
+    server = _BenchServer(("127.0.0.1", 0), _QuietHandler, allow_reuse_address=False)
+    server.bench_settings = connection.settings_dict
+    server.daemon_threads = True
+    server.set_app(app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, app, thread
+
+
+def _clients(port: int, requests: list[tuple[str, bytes, dict]], clients: int) -> float:
+    """Send ``requests`` over ``clients`` keep-alive connections; wall seconds."""
+    failures: list[str] = []
+    shares = [requests[i::clients] for i in range(clients)]
+
+    def work(share) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            for path, body, headers in share:
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status not in (200, 202):
+                    failures.append(f"{path} answered {response.status}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=work, args=(share,)) for share in shares if share]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(f"bench: {len(failures)} live requests failed, e.g. {failures[0]}")
+    return seconds
+
+
+def live_figures(ctx: Context) -> dict[str, Any]:
+    """Single events and batches through a live server, and the bare insert of the same rows."""
+    data = ctx.data["alerts"]
+    sqlite = connection.vendor == "sqlite"
+    clients = 1 if sqlite else CLIENTS
+    singles = min(SINGLE_EVENTS, max(ctx.small, 10))
+    size = data["batch"]
+    json_headers = {"Content-Type": "application/json"}
+    events = [
+        (
+            "/v2/enqueue",
+            json.dumps(_event(data["live_events_token"], f"live-{n}")).encode(),
+            json_headers,
+        )
+        for n in range(singles)
+    ]
+    am_headers = {**json_headers, "Authorization": f"Bearer {data['live_am_token']}"}
+    batches = [
+        ("/api/v1/alerts/alertmanager/", json.dumps(_batch(f"live{n}", size)).encode(), am_headers)
+        for n in range(BATCHES)
+    ]
+    server, app, thread = _serve()
+    try:
+        port = server.server_address[1]
+        single_seconds = _clients(port, events, clients)
+        single_times = list(app.times)
+        app.times.clear()
+        batch_seconds = _clients(port, batches, clients)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    rows = [
+        row
+        for n in range(BATCHES)
+        for row in _bare_rows(data, f"livebare{n}", size, integration=data["live_am"])
+    ]
+    began = time.perf_counter()
+    for n in range(BATCHES):
+        Alert.objects.bulk_create(rows[n * size : (n + 1) * size])
+    bare_seconds = time.perf_counter() - began
+    alerts = BATCHES * size
+    return {
+        "vendor": connection.vendor,
+        "clients": clients,
+        "singles": singles,
+        "single_per_second": singles / single_seconds,
+        "single_median_ms": statistics.median(single_times) * 1000,
+        "batch_size": size,
+        "batches": BATCHES,
+        "batch_per_second": alerts / batch_seconds,
+        "bare_per_second": alerts / bare_seconds,
+        "batch_ratio": batch_seconds / bare_seconds,
+    }
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def render_live(f: dict[str, Any]) -> str:
+    note = "; SQLite: one client, the targets are for PostgreSQL" if f["vendor"] == "sqlite" else ""
+    per_second, median, ratio = f["single_per_second"], f["single_median_ms"], f["batch_ratio"]
+    return "\n".join(
+        [
+            f"[alerts] ingestion through a live server ({f['vendor']}, {f['clients']} client(s)"
+            f"{note}):",
+            f"  single events (events v2): {f['singles']:,} at {per_second:,.0f} events/s "
+            f"(target >= {TARGET_PER_SECOND}: {_met(per_second >= TARGET_PER_SECOND)}); "
+            f"median server time {median:.1f} ms "
+            f"(target < {TARGET_MEDIAN_MS:.0f} ms: {_met(median < TARGET_MEDIAN_MS)})",
+            f"  Alertmanager batches: {f['batches']} x {f['batch_size']:,} at "
+            f"{f['batch_per_second']:,.0f} alerts/s; bare bulk insert of the same rows "
+            f"{f['bare_per_second']:,.0f} rows/s; ratio {ratio:.1f}x "
+            f"(target <= {TARGET_BATCH_RATIO:.0f}x: {_met(ratio <= TARGET_BATCH_RATIO)})",
+        ]
+    )
+
+
+register(
+    Section(
+        name="alerts",
+        setup=setup_alerts,
+        grow=grow_alerts,
+        measurements=alert_measurements,
+        models=(Alert, Integration),
+    )
+)
