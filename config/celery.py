@@ -36,7 +36,7 @@ app.conf.beat_schedule = {
     # Every 15 s: the later messages of pages along each person's notification rules (chat
     # after 2 min, SMS webhook after 5 ...), for pages still live (page_attempts_send_due: due
     # attempts by due_at, row-locked, idempotent).
-    "page-attempts-due": {"task": "oncall.tasks_contact.send_due_page_attempts", **every(15.0)},
+    "page-attempts-due": {"task": "oncall.tasks.send_due_page_attempts", **every(15.0)},
     # Every few seconds: pages the escalation steps that are due (oncall.services.escalation:
     # due escalations by next_escalation_at, each claimed with skip_locked; safe under two beats).
     "escalations-due": {
@@ -47,5 +47,3 @@ app.conf.beat_schedule = {
     # (incidents.alerts.services.heartbeats_check: due by heartbeat_due_at, idempotent).
     "heartbeats-due": {"task": "incidents.tasks.check_heartbeats", **every(60.0)},
 }
-# Task modules that autodiscovery (``<app>.tasks`` only) does not find.
-app.conf.imports = (*app.conf.imports, "oncall.tasks_contact")

@@ -23,6 +23,10 @@ class OncallConfig(hooks.IRAppConfig):
             **dict.fromkeys(ESCALATION_MODELS, ALL),
             "escalation": "view",
             "page": "view change",
+            "perm:view_oncall_report": "page",
+            "contactmethod": "view",
+            "perm:manage_contactmethod": "contactmethod",
+            "pageattempt": "view",
         },
         # Responders cover for each other (overrides), offer and take shifts, and subscribe
         # to their own calendar feed.
@@ -51,6 +55,7 @@ class OncallConfig(hooks.IRAppConfig):
             **dict.fromkeys(ESCALATION_MODELS, "view"),
             "escalation": "view",
             "page": "view",
+            "perm:view_oncall_report": "page",
         },
     }
 
@@ -61,6 +66,15 @@ class OncallConfig(hooks.IRAppConfig):
             permissions,  # noqa: F401
             receivers,  # noqa: F401
         )
+        from .policy import register as register_policy_sections
+
+        # The schedules and escalation sections of the policy file.
+        register_policy_sections()
+
+    def health_checks(self) -> dict[str, dict]:
+        from .health import health_checks
+
+        return health_checks()
 
     def load_demo(self, **context) -> dict[str, int]:
         from .demo import load_demo

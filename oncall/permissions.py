@@ -14,6 +14,9 @@ VIEW_PHONE = "view_phone"
 VIEW_PAGES = "view_pages"
 ACKNOWLEDGE_PAGE = "acknowledge_page"
 MANAGE_ESCALATION = "manage_escalation"
+MANAGE_CONTACTS = "manage_contacts"
+VIEW_PAGE_ATTEMPTS = "view_page_attempts"
+VIEW_ONCALL_REPORT = "view_oncall_report"
 
 register(
     Verb(VIEW_ONCALL, ("oncall.view_schedule", "oncall.view_layer"), "See who is on call."),
@@ -71,6 +74,22 @@ register(
             "oncall.delete_escalationstep",
         ),
         "Write escalation policies and their steps.",
+    ),
+    # Everyone edits their own contact methods and rules without a permission.
+    Verb(
+        MANAGE_CONTACTS,
+        ("oncall.manage_contactmethod",),
+        "See and edit anyone's contact methods and notification rules.",
+    ),
+    Verb(
+        VIEW_PAGE_ATTEMPTS,
+        ("oncall.view_pageattempt",),
+        "See each message a page sent along its person's rules.",
+    ),
+    Verb(
+        VIEW_ONCALL_REPORT,
+        ("oncall.view_oncall_report", "oncall.view_schedule"),
+        "See on-call hours, pages and pay per person and team.",
     ),
 )
 

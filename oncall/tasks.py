@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from .services import handoffs_send_due
+from .services.contact import page_attempts_send_due
 from .services.escalation import escalation_tick
 
 
@@ -21,3 +22,10 @@ def escalations_due() -> int:
 def escalate_incident(incident_id: int) -> int:
     """Right after a declaration: page this incident's first steps now, not at the tick."""
     return escalation_tick(incident_ids=[incident_id])
+
+
+@shared_task
+def send_due_page_attempts() -> int:
+    """Beat, every 15 s: send the page attempts whose rule's delay has passed, for pages
+    that still notify (idempotent; safe under two beats)."""
+    return page_attempts_send_due()

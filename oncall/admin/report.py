@@ -15,19 +15,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from ircore.verbs import Verb, may, register
-
 from ..models import Schedule
+from ..permissions import VIEW_ONCALL_REPORT, may
 from ..report import MAX_RANGE, oncall_report, report_csv
-
-VIEW_ONCALL_REPORT = "view_oncall_report"
-register(
-    Verb(
-        VIEW_ONCALL_REPORT,
-        ("oncall.view_page", "oncall.view_schedule", "ircore.view_profile"),
-        "See on-call hours, pages and pay per person and team.",
-    )
-)
 
 
 class RangeForm(forms.Form):

@@ -13,13 +13,13 @@ from django.utils.html import format_html, format_html_join
 
 from .. import services
 from ..models import Layer, Schedule
-from ..permissions import VIEW_ONCALL, VIEW_PHONE, may
+from ..permissions import VIEW_ONCALL, VIEW_ONCALL_REPORT, VIEW_PHONE, may
 from ..rotation import COVER, OVERRIDE, to_utc
 from ..rules import rotation_warnings
 from ..selectors import on_call_now, schedule_shifts
 from .base import RotationAdmin, saved_as
 from .forms import LayerInlineForm, ScheduleForm
-from .report import VIEW_ONCALL_REPORT, report_urls
+from .report import report_urls
 
 MAX_WEEKS = 8
 

@@ -353,6 +353,8 @@ class Page(models.Model):
 
     class Meta:
         ordering = ["-due_at", "-id"]
+        # Pay per person is not for every responder's eyes: managers and leadership read it.
+        permissions = [("view_oncall_report", "Can see on-call load and pay")]
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "step", "repeat", "recipient"], name="page_once_per_person"

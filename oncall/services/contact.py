@@ -40,10 +40,10 @@ from ircore.validators import duration_problem
 from ..acklinks import ack_url
 from ..models import ContactMethod, NotificationRule, Page, PageAttempt
 from ..models.contact import RULE_DELAY_MAX
+from ..permissions import MANAGE_CONTACTS, may
 from ._base import attributed, text
 
 SEND_BATCH = 500  # attempts per reconciler run; the rest are next tick's, still due
-MANAGE_CONTACTS_PERM = "oncall.manage_contactmethod"
 KIND_WORDS = {"email": "e-mail", "chat": "chat", "webhook": "webhook"}  # for the timeline
 
 
@@ -244,9 +244,7 @@ def page_message(*, page: Page, attempt: PageAttempt, now: datetime) -> tuple[st
 
 def may_manage_contacts(user: Any) -> bool:
     """Whether ``user`` may see and edit everyone's contact methods and rules."""
-    return bool(
-        user and user.is_authenticated and user.is_active and user.has_perm(MANAGE_CONTACTS_PERM)
-    )
+    return bool(user and user.is_authenticated and user.is_active and may(user, MANAGE_CONTACTS))
 
 
 def delay_words(delay: timedelta) -> str:

@@ -153,6 +153,10 @@ def test_dry_run_shows_what_would_change_and_changes_nothing(client, world, edit
         "checklist items": "1 created, 0 updated, 0 deleted",
         "incident_types": "0 created, 0 updated, 1 deleted",
         "financial_thresholds": "0 created, 0 updated, 0 deleted",
+        # The exported file carries every section; the later apps' sections are unchanged.
+        "escalation": "0 created, 0 updated, 0 deleted",
+        "escalation steps": "0 created, 0 updated, 0 deleted",
+        "integrations": "0 created, 0 updated, 0 deleted",
     }
     changes = {c.section: c for c in response.context["changes"]}
     assert changes["severities"].created == ["SEV-5 (Informational)"]
@@ -192,7 +196,10 @@ def test_apply_after_the_dry_run_imports_as_the_manager(client, world, edited):
         "Imported policy.yaml: severities: 1 created, 1 updated, 0 deleted; "
         "checklist items: 1 created, 0 updated, 0 deleted; "
         "incident_types: 0 created, 0 updated, 1 deleted; "
-        "financial_thresholds: 0 created, 0 updated, 0 deleted."
+        "financial_thresholds: 0 created, 0 updated, 0 deleted; "
+        "escalation: 0 created, 0 updated, 0 deleted; "
+        "escalation steps: 0 created, 0 updated, 0 deleted; "
+        "integrations: 0 created, 0 updated, 0 deleted."
     ]
 
 
