@@ -1,0 +1,53 @@
+"""Reproductions of the review findings on the on-call escalation work (issue 8). Each test
+failed on the reviewed snapshot and passes with its fix."""
+
+import pytest
+
+from ircore.models import Delivery
+from ircore.notifications import send_due
+from oncall.models import EscalationStep, Page
+from oncall.services.escalation import escalation_acknowledge
+from tests.oncall.conftest import *  # noqa: F403  (crew, team, layers)
+from tests.oncall.test_escalation_fixtures import *  # noqa: F403  (the fixtures)
+from tests.oncall.test_escalation_fixtures import at, paged, run
+
+T = EscalationStep.Target
+
+
+# --- 1. a message queued (or retrying) before the acknowledgement still went out after it ---
+
+
+@pytest.fixture
+def climb(make_policy, org):
+    """On-call at once, the manager at 5 min, the executives' list at 6 (unless acknowledged)."""
+    return make_policy(
+        "Payments",
+        [
+            (0, T.LAYER, {"layer": org.layer}),
+            (5, T.TEAM_MANAGER, {}),
+            (6, T.ENDPOINT, {"endpoint": org.execs}),
+        ],
+    )
+
+
+def test_messages_still_queued_at_the_acknowledgement_are_never_sent(climb, org, declare):
+    """The broker is down (nothing enqueued reaches a worker: the test never commits), so
+    every page's message waits in the delivery log for the reconciler. Alice acknowledges at
+    7 min; when the reconciler catches up, the manager and the executives must not be woken
+    about an incident already acknowledged."""
+    incident = declare()
+    run(6.5)
+    assert paged(incident) == [("alice", 0), ("boss", 5), ("Executive team", 6)]
+    assert Delivery.objects.filter(status="queued").count() == 3
+
+    escalation_acknowledge(incident=incident, user=org.alice, via="admin", now=at(7))
+    send_due(now=at(8))
+
+    boss = Page.objects.get(recipient=org.boss)
+    execs = Page.objects.get(endpoint=org.execs)
+    assert (boss.status, execs.status) == ("stopped", "stopped")
+    went_out = Delivery.objects.filter(status="sent")
+    assert not went_out.filter(recipient=org.boss).exists()
+    assert not went_out.filter(endpoint=org.execs).exists()
+    withdrawn = Delivery.objects.exclude(recipient=org.alice)
+    assert {(d.status, d.last_error[:9]) for d in withdrawn} == {("failed", "Withdrawn")}
