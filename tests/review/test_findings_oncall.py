@@ -2,6 +2,7 @@
 failed on the reviewed snapshot and passes with its fix."""
 
 import pytest
+from django.urls import reverse
 
 from ircore.models import Delivery
 from ircore.notifications import send_due
@@ -51,3 +52,19 @@ def test_messages_still_queued_at_the_acknowledgement_are_never_sent(climb, org,
     assert not went_out.filter(endpoint=org.execs).exists()
     withdrawn = Delivery.objects.exclude(recipient=org.alice)
     assert {(d.status, d.last_error[:9]) for d in withdrawn} == {("failed", "Withdrawn")}
+
+
+# --- 2. the pay report answered 500 to a date range at the end of the calendar -------------
+
+
+def test_report_range_at_the_calendar_edge_is_a_form_error(client, cast):
+    """The range's end is the day after ``end``: 9999-12-31 + 1 day overflowed (OverflowError,
+    a 500) instead of a form error naming the field."""
+    client.force_login(cast.manager)
+    dates = {"start": "9999-12-30", "end": "9999-12-31"}
+    response = client.get(reverse("admin:oncall_report"), dates)
+    assert response.status_code == 200
+    assert response.context["report"] is None
+    assert "end" in response.context["form"].errors
+    csv = client.get(reverse("admin:oncall_report"), {**dates, "format": "csv"})
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/html")
