@@ -1,13 +1,16 @@
 """Reproductions of the review findings on the on-call escalation work (issue 8). Each test
 failed on the reviewed snapshot and passes with its fix."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
+from incidents.models import TimelineEntry
 from ircore.models import Delivery
 from ircore.notifications import send_due
 from oncall.models import EscalationStep, Page
-from oncall.services.escalation import escalation_acknowledge
+from oncall.services.escalation import escalation_acknowledge, escalation_tick
 from tests.oncall.conftest import *  # noqa: F403  (crew, team, layers)
 from tests.oncall.test_escalation_fixtures import *  # noqa: F403  (the fixtures)
 from tests.oncall.test_escalation_fixtures import at, paged, run
@@ -68,3 +71,44 @@ def test_report_range_at_the_calendar_edge_is_a_form_error(client, cast):
     assert "end" in response.context["form"].errors
     csv = client.get(reverse("admin:oncall_report"), {**dates, "format": "csv"})
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/html")
+
+
+# --- 3. after an outage, every missed round of a repeated step paged the same person at once --
+
+
+def test_a_tick_after_an_outage_pages_a_repeated_step_once(make_policy, org, declare):
+    """Alice's step repeats every 10 minutes, three more times. The clock stops from the
+    declaration until 35 min: the first tick back finds rounds 0-3 all due. It must page
+    Alice once, late, not four times in the same second."""
+    make_policy(
+        "Payments",
+        [(0, T.LAYER, {"layer": org.layer, "unless": "resolved"})],
+        repeat_last=1,
+        repeat_times=3,
+        repeat_after=timedelta(minutes=10),
+    )
+    incident = declare()
+    escalation_tick(now=at(35))
+    assert paged(incident) == [("alice", 35)]
+    page = Page.objects.get(incident=incident)
+    assert page.repeat == 3 and page.late_by == timedelta(minutes=5)
+    assert Delivery.objects.filter(recipient=org.alice).count() == 1
+    text = TimelineEntry.objects.filter(incident=incident, kind="page").get().text
+    assert "5 min late" in text and "3 earlier round(s)" in text
+    run(120)
+    assert paged(incident) == [("alice", 35)]  # nothing left to repeat
+
+
+def test_rounds_due_at_the_same_instant_page_once(make_policy, org, declare):
+    """A gap of 0 between rounds of a one-step repeat puts every round at the same minute:
+    one page, not one per round."""
+    make_policy(
+        "Payments",
+        [(0, T.LAYER, {"layer": org.layer})],
+        repeat_last=1,
+        repeat_times=2,
+        repeat_after=timedelta(0),
+    )
+    incident = declare()
+    run(5)
+    assert paged(incident) == [("alice", 0)]
