@@ -51,6 +51,7 @@ from ircore.policy.problems import show
 from ircore.policy.registry import ImportContext
 
 from ..models import Escalation, EscalationPolicy, EscalationStep, Layer, Point
+from ..models.escalation import MAX_REPEATS, MAX_STEPS
 from .fields import username, users_named
 
 POLICY_FIELDS = (
@@ -76,8 +77,6 @@ TARGET_FIELDS = {
 }
 STEP_FIELDS = ("delay", "unless", "severities", "target", "layer", "user", "team", "role")
 STEP_FIELDS += ("endpoint", "email")
-MAX_STEPS = 50
-MAX_REPEATS = 20
 OWNED = {EscalationPolicy, EscalationStep, EscalationStep.severities.through, Escalation}
 
 

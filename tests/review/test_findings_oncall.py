@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import TimelineEntry
+from ircore import policy
 from ircore.models import Delivery
 from ircore.notifications import send_due
-from oncall.models import EscalationStep, Page
+from oncall.models import EscalationPolicy, EscalationStep, Page
 from oncall.services.escalation import escalation_acknowledge, escalation_tick
 from tests.oncall.conftest import *  # noqa: F403  (crew, team, layers)
 from tests.oncall.test_escalation_fixtures import *  # noqa: F403  (the fixtures)
@@ -112,3 +113,27 @@ def test_rounds_due_at_the_same_instant_page_once(make_policy, org, declare):
     incident = declare()
     run(5)
     assert paged(incident) == [("alice", 0)]
+
+
+# --- 4. the admin saved repeats the policy file refuses: an export that cannot be imported --
+
+
+def test_the_admin_refuses_more_repeats_than_the_policy_file_allows(client, org):
+    """The policy file allows at most 20 repeats; the admin took 50 (the field's only bound
+    was 32767), so exporting that policy gave a file no install, this one included, imports.
+    The bound is the model's now, and both ask it."""
+    from tests.oncall.test_escalation_admin import ADD, policy_post
+
+    client.force_login(org.boss)
+    step = {"position": "1", "delay": "0m", "unless": "acknowledged", "target": "team_manager"}
+    data = {**policy_post(a=step), "repeat_last": "1", "repeat_times": "50"}
+    response = client.post(ADD, data)
+    assert response.status_code == 200
+    assert "repeat_times" in response.context["adminform"].form.errors
+    assert not EscalationPolicy.objects.exists()
+
+    client.post(ADD, {**data, "repeat_times": "20"})
+    exported = policy.export_policy()["escalation"]
+    # Round trip: what the admin saves, the file takes back.
+    policy.import_policy({"version": 1, "escalation": exported})
+    assert EscalationPolicy.objects.get().repeat_times == 20
