@@ -137,3 +137,20 @@ def test_the_admin_refuses_more_repeats_than_the_policy_file_allows(client, org)
     # Round trip: what the admin saves, the file takes back.
     policy.import_policy({"version": 1, "escalation": exported})
     assert EscalationPolicy.objects.get().repeat_times == 20
+
+
+# --- 5. a deactivated person still on a rotation was "paged", with a link that refuses them --
+
+
+def test_a_deactivated_on_call_is_not_paged_and_the_timeline_says_why(climb, org, declare):
+    """Alice left: her account is deactivated, the rotation not yet updated. The engine paged
+    her (the timeline said "Paged Alice") with an acknowledge link that refuses an inactive
+    person, while a named-person step refuses inactive users. Nobody able to answer must not
+    count as paged: the timeline says why, and the next step still climbs on time."""
+    org.alice.is_active = False
+    org.alice.save()
+    incident = declare()
+    run(5)
+    assert paged(incident) == [("boss", 5)]
+    texts = TimelineEntry.objects.filter(incident=incident).values_list("text", flat=True)
+    assert any("Nobody to page" in t and "no longer an active user" in t for t in texts)
