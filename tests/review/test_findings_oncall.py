@@ -154,3 +154,35 @@ def test_a_deactivated_on_call_is_not_paged_and_the_timeline_says_why(climb, org
     assert paged(incident) == [("boss", 5)]
     texts = TimelineEntry.objects.filter(incident=incident).values_list("text", flat=True)
     assert any("Nobody to page" in t and "no longer an active user" in t for t in texts)
+
+
+# --- 6. the policy file took policies the admin refuses (the model's rules had a second home) --
+
+
+def test_the_policy_file_refuses_what_the_policys_own_rules_refuse(org, sev):
+    """``EscalationPolicy.clean`` refuses a policy that is both a service's and a team's, and
+    repeats without saying how many steps; the file's section did not ask it, so an import
+    wrote policies that the admin then refused to save unchanged."""
+    doc = {
+        "version": 1,
+        "escalation": [
+            {
+                "name": "Both",
+                "team": org.team.slug,
+                "service": org.service.slug,
+                "steps": [{"delay": "0s", "target": "team_manager"}],
+            },
+            {
+                "name": "Repeats",
+                "repeat_last": 0,
+                "repeat_times": 2,
+                "steps": [{"delay": "0s", "target": "team_manager"}],
+            },
+        ],
+    }
+    with pytest.raises(policy.PolicyError) as caught:
+        policy.import_policy(doc)
+    problems = caught.value.problems
+    assert any(p.startswith("escalation[0] (Both).team: ") for p in problems), problems
+    assert any(p.startswith("escalation[1] (Repeats).repeat_last: ") for p in problems), problems
+    assert not EscalationPolicy.objects.exists()
