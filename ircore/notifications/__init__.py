@@ -21,7 +21,7 @@ written, as a failed row whose ``last_error`` says why: nothing is lost silently
 
 from ._common import KEY_MAX, LINK_KEY, Channel, Status
 from .create import notify_contact, notify_email, notify_endpoint, notify_user
-from .reconcile import due_deliveries, retry_now, send_due
+from .reconcile import due_deliveries, retry_now, send_due, withdraw
 from .send import SendError, _claim, deliver, retry_backoff
 
 __all__ = [
@@ -40,4 +40,5 @@ __all__ = [
     "retry_backoff",
     "retry_now",
     "send_due",
+    "withdraw",
 ]

@@ -45,6 +45,22 @@ def send_due(*, now: datetime | None = None, limit: int = 200) -> int:
     return attempted
 
 
+def withdraw(*, delivery_ids, reason: str) -> int:
+    """Take back messages that are no longer wanted before a worker sends them (a page
+    acknowledged while its message waited for the broker or for its next retry): queued and
+    retrying rows among ``delivery_ids`` become failed with ``reason``; sent and failed rows
+    are left as they are. Returns how many were withdrawn. A row a worker is sending at this
+    instant may still go (its success is recorded, being true); every later attempt is off."""
+    ids = [pk for pk in delivery_ids if pk is not None]
+    if not ids:
+        return 0
+    return Delivery.objects.filter(pk__in=ids, status__in=[Status.QUEUED, Status.RETRYING]).update(
+        status=Status.FAILED,
+        next_attempt_at=None,
+        last_error=reason[:1000],
+    )
+
+
 def retry_now(*, delivery: Delivery) -> Delivery:
     """Queue a failed delivery again (attempts are kept, so it gets one more try) and send it
     after commit. Only failed rows: queued and retrying ones are already on their way."""

@@ -5,7 +5,7 @@ this page only reads the range and renders them.
 ``report_urls(admin_site)`` gives the page's URL for the on-call admin's ``get_urls``
 (``ScheduleAdmin``: ``admin/oncall/schedule/report/``, named ``oncall_report``)."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
 from django import forms
@@ -19,6 +19,10 @@ from ..models import Schedule
 from ..permissions import VIEW_ONCALL_REPORT, may
 from ..report import MAX_RANGE, oncall_report, report_csv
 
+# The days a range may name: the range ends the day after ``end``, and the zone maths needs a
+# margin either side, so the calendar's first and last days are out.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
 
 class RangeForm(forms.Form):
     """Whole days, in UTC: from the start of ``start`` to the end of ``end``."""
@@ -28,6 +32,10 @@ class RangeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, f"Choose a day from {FIRST_DAY} to {LAST_DAY}.")
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:

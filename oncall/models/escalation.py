@@ -65,6 +65,12 @@ def point_reached(incident: Incident, point: str) -> bool:
     return False
 
 
+# Bounds a policy keeps, wherever it is written (the admin's form runs ``clean``; the policy
+# file's escalation section reads the same numbers).
+MAX_STEPS = 50
+MAX_REPEATS = 20
+
+
 class EscalationPolicy(models.Model):
     """An ordered list of steps. Which policy applies to an incident: its first affected
     service's policy, else that service's team's policy, else the default
@@ -133,6 +139,10 @@ class EscalationPolicy(models.Model):
             raise ValidationError(
                 {"team": "A policy is a service's or a team's, not both: clear one of them."}
             )
+        if self.repeat_times > MAX_REPEATS:
+            raise ValidationError({"repeat_times": f"At most {MAX_REPEATS} repeats."})
+        if self.repeat_last > MAX_STEPS:
+            raise ValidationError({"repeat_last": f"At most {MAX_STEPS} steps."})
         if self.repeat_times and not self.repeat_last:
             raise ValidationError({"repeat_last": "Say how many of the last steps repeat."})
         if self.repeat_last and not self.repeat_times:

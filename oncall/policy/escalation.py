@@ -51,6 +51,7 @@ from ircore.policy.problems import show
 from ircore.policy.registry import ImportContext
 
 from ..models import Escalation, EscalationPolicy, EscalationStep, Layer, Point
+from ..models.escalation import MAX_REPEATS, MAX_STEPS
 from .fields import username, users_named
 
 POLICY_FIELDS = (
@@ -76,8 +77,6 @@ TARGET_FIELDS = {
 }
 STEP_FIELDS = ("delay", "unless", "severities", "target", "layer", "user", "team", "role")
 STEP_FIELDS += ("endpoint", "email")
-MAX_STEPS = 50
-MAX_REPEATS = 20
 OWNED = {EscalationPolicy, EscalationStep, EscalationStep.severities.through, Escalation}
 
 
@@ -289,6 +288,7 @@ def validate_escalation(value: Any, ctx: ImportContext) -> EscalationPlan:
     for e in found:
         e.refs["team_obj"] = teams.get(e.refs["team"])
         e.refs["service_obj"] = services.get(e.refs["service"])
+        _check_policy_rules(e)
         for s in e.steps:
             s.refs["user_obj"] = people.get(s.refs.get("user"))
             s.refs["team_obj"] = teams.get(s.refs.get("team"))
@@ -296,6 +296,21 @@ def validate_escalation(value: Any, ctx: ImportContext) -> EscalationPlan:
     keep = {e.values["name"] for e in found}
     removed = EscalationPolicy.objects.exclude(name__in=keep).order_by("name")
     return EscalationPlan(found, deletion_problems(ctx, "escalation", removed, OWNED), emails)
+
+
+def _check_policy_rules(entry: PolicyEntry) -> None:
+    """The policy's own rules (``EscalationPolicy.clean``, as the admin asks them), each a
+    problem on the field it names."""
+    candidate = EscalationPolicy(
+        team=entry.refs["team_obj"],
+        service=entry.refs["service_obj"],
+        **{k: entry.values[k] for k in ("repeat_last", "repeat_times", "repeat_after")},
+    )
+    try:
+        candidate.clean()
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            entry.reader.problem(name, " ".join(messages))
 
 
 # --- apply -----------------------------------------------------------------------------------

@@ -77,20 +77,19 @@ def test_one_clock_stops_mid_escalation_the_other_sends_the_next_page_on_time(po
 
 
 def test_the_declaration_kicks_the_engine_so_the_first_page_leaves_at_once(
-    policy, org, sev, django_capture_on_commit_callbacks
+    policy, org, sev, settings, django_capture_on_commit_callbacks
 ):
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True  # the worker runs inline, as with CELERY_TASK_ALWAYS_EAGER
-    try:
-        with (
-            time_machine.travel(at(0), tick=False),
-            django_capture_on_commit_callbacks(execute=True),
-        ):
-            incident = incident_declare(
-                title="Payments failing", severity=sev.two, services=[org.service], user=org.bob
-            )
-    finally:
-        app.conf.task_always_eager = eager
+    # The worker runs inline. Through the Django setting, which Celery reads on each access:
+    # assigning ``app.conf.task_always_eager`` (even back to its old value) pins it in
+    # Celery's own layer for the rest of the run, and later tests' settings no longer apply.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with (
+        time_machine.travel(at(0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        incident = incident_declare(
+            title="Payments failing", severity=sev.two, services=[org.service], user=org.bob
+        )
     assert paged(incident) == [("alice", 0)]
     assert Escalation.objects.get(incident=incident).next_escalation_at == at(5)
 

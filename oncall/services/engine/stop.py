@@ -17,8 +17,9 @@ from django.utils import timezone
 from incidents.models import Incident, TimelineEntry
 from incidents.services import incident_acknowledge, timeline_add
 from ircore.errors import ConflictError, RuleError
+from ircore.notifications import withdraw
 
-from ...models import Escalation, Page, Point, point_reached
+from ...models import Escalation, Page, PageAttempt, Point, point_reached
 from .tick import _name, escalation_advance
 
 
@@ -45,14 +46,38 @@ def _locked(incident: Incident) -> Incident:
     )
 
 
+def _withdraw_messages(page_ids: list[int], reason: str) -> int:
+    """Take back the messages of these pages still waiting for a worker (the broker was down,
+    or a webhook is between retries): a stopped or acknowledged page wakes nobody later."""
+    if not page_ids:
+        return 0
+    attempts = PageAttempt.objects.filter(page_id__in=page_ids, delivery__isnull=False)
+    own = Page.objects.filter(pk__in=page_ids, delivery__isnull=False)
+    ids = {
+        *attempts.values_list("delivery_id", flat=True),
+        *own.values_list("delivery_id", flat=True),
+    }
+    return withdraw(delivery_ids=ids, reason=f"Withdrawn before it was sent: {reason}.")
+
+
 def _stop_reached(incident: Incident, now: datetime, reason: str) -> int:
-    """Mark stopped the live pages whose step's point ``incident`` has reached."""
+    """Mark stopped the live pages whose step's point ``incident`` has reached, and take
+    back their messages not sent yet."""
     reached = [point for point in Point.values if point_reached(incident, point)]
     if not reached:
         return 0
-    return Page.objects.filter(
-        incident=incident, status__in=Page.LIVE_STATUSES, unless__in=reached
-    ).update(status=Page.Status.STOPPED, stopped_at=now, stop_reason=reason[:200])
+    ids = list(
+        Page.objects.filter(
+            incident=incident, status__in=Page.LIVE_STATUSES, unless__in=reached
+        ).values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    stopped = Page.objects.filter(pk__in=ids, status__in=Page.LIVE_STATUSES).update(
+        status=Page.Status.STOPPED, stopped_at=now, stop_reason=reason[:200]
+    )
+    _withdraw_messages(ids, reason)
+    return stopped
 
 
 def escalation_acknowledge(
@@ -95,6 +120,7 @@ def escalation_acknowledge(
             result.acknowledged,
             ["status", "acknowledged_at", "acknowledged_by", "acknowledged_via"],
         )
+        _withdraw_messages([p.pk for p in result.acknowledged], f"acknowledged by {_name(user)}")
         result.stopped = _stop_reached(locked, now, f"acknowledged by {_name(user)}")
         if result.acknowledged or result.stopped:
             text = f"{_name(user)} acknowledged via {Page.Via(via).label.lower()}"

@@ -55,6 +55,9 @@ def _resolve(step: dict, incident: Incident, now: datetime) -> Targets:
         person = layer_on_call(layer=layer, at=now)
         if person is None:
             return Targets(reason=f"nobody is on call on {layer} now")
+        if not person.is_active:  # left, the rotation not updated yet: they cannot answer
+            name = person.get_full_name() or person.get_username()
+            return Targets(reason=f"{name}, on call on {layer} now, is no longer an active user")
         return Targets(people=[person])
     if target == T.USER:
         person = User.objects.filter(pk=step["user"]).first()

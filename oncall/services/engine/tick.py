@@ -11,7 +11,8 @@ Level-triggered and idempotent (DESIGN.md, "The clock"):
    ``select_for_update(skip_locked=True)`` (a second engine skips it), then the incident row
    under a lock, read fresh: that is the ground truth a page is decided on. Every occurrence
    (step, round) due by now and not yet handled is handled once: skipped when the incident
-   has reached the step's ``unless`` point, else paged; then the next due time is set. Its
+   has reached the step's ``unless`` point, else paged (several rounds of one step due at
+   once, after an outage, page once: the latest round); then the next due time is set. Its
    cost grows with what is due, not with the open incidents.
 3. A ``Page`` per (incident, step, round, recipient or endpoint) under unique constraints,
    created in a savepoint, so a race never doubles a page; a page later than due by a minute
@@ -160,13 +161,29 @@ def escalation_advance(*, escalation_id: int, now: datetime, force: bool = False
         paged = 0
         if incident.is_open:
             done = list(escalation.done)
+            due_now = []
             for occurrence in pending(escalation, incident.severity):
                 due = escalation.started_at + occurrence.offset
                 if due > now:
                     break
+                due_now.append((occurrence, due))
+            # Several rounds of one step due at once (the clock was stopped, or rounds with
+            # no gap): the latest round pages, once; the earlier ones are folded into it.
+            latest = {o.position: o.repeat for o, _ in due_now}  # in due order: the last wins
+            folded = {p: sum(1 for o, _ in due_now if o.position == p) - 1 for p in latest}
+            for occurrence, due in due_now:
                 done.append(occurrence.key)
+                if occurrence.repeat != latest[occurrence.position]:
+                    continue
                 if not point_reached(incident, occurrence.step["unless"]):
-                    paged += _page(escalation, incident, occurrence, due, now)
+                    paged += _page(
+                        escalation,
+                        incident,
+                        occurrence,
+                        due,
+                        now,
+                        folded=folded[occurrence.position],
+                    )
             escalation.done = done
             escalation.next_escalation_at = next_due(escalation, incident.severity)
         else:
@@ -216,7 +233,9 @@ def _notify_endpoint(page: Page, incident: Incident) -> None:
     page.save(update_fields=["delivery", "status"])
 
 
-def _page(escalation, incident, occurrence: Occurrence, due: datetime, now: datetime) -> int:
+def _page(
+    escalation, incident, occurrence: Occurrence, due: datetime, now: datetime, folded: int = 0
+) -> int:
     step = occurrence.step
     targets = resolve(step, incident, now)
     late = now - due
@@ -232,6 +251,7 @@ def _page(escalation, incident, occurrence: Occurrence, due: datetime, now: date
         "due_at": due.isoformat(),
         "late_seconds": int(late_by.total_seconds()) if late_by else 0,
         "drill": incident.is_drill,
+        "folded_rounds": folded,
     }
     if not targets:
         timeline_add(
@@ -258,6 +278,8 @@ def _page(escalation, incident, occurrence: Occurrence, due: datetime, now: date
         text = f"{drill}Paged {names} ({what})"
         if late_by:
             text += f": paged {int(late_by.total_seconds() // 60)} min late"
+        if folded:
+            text += f"; {folded} earlier round(s) of this step, due meanwhile, are this one page"
         timeline_add(
             incident=incident,
             kind=TimelineEntry.Kind.PAGE,
