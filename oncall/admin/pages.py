@@ -14,6 +14,7 @@ from ircore.pagination import CappedCountPaginator
 from ..models import Page
 from ..permissions import ACKNOWLEDGE_PAGE, may
 from ..services.escalation import escalation_acknowledge
+from .contact import PageAttemptInline
 
 # The filters list this many recent choices (any other id still filters through the URL).
 CHOICES = 30
@@ -56,6 +57,8 @@ class RecipientFilter(admin.SimpleListFilter):
 
 @admin.register(Page)
 class PageAdmin(admin.ModelAdmin):
+    # The messages each page sent along its person's rules (for who may read contact targets).
+    inlines = [PageAttemptInline]
     list_display = [
         "due_at",
         "incident",

@@ -169,3 +169,19 @@ def test_the_my_methods_list_is_a_fixed_number_of_queries(crew, django_assert_ma
         NotificationRule.objects.create(user=crew.alice, contact_method=method, delay=timedelta(n))
     with django_assert_max_num_queries(few):
         assert client.get(LIST).status_code == 200
+
+
+def test_a_page_shows_its_attempts_to_managers_and_not_the_targets_to_responders(
+    crew, alice_rules, make_page
+):
+    page = make_page(crew.alice)
+    page_notify(page=page, now=T0)
+    url = reverse("admin:oncall_page_change", args=[page.pk])
+    target = PageAttempt.objects.filter(page=page, kind="chat").get().target
+
+    manager_view = client_for(crew.boss).get(url)
+    responder_view = client_for(crew.bob).get(url)
+
+    assert manager_view.status_code == responder_view.status_code == 200
+    assert target in manager_view.content.decode()
+    assert target not in responder_view.content.decode()
