@@ -116,7 +116,10 @@ def _time(value: Any, path: str) -> datetime | None:
         raise _fail(path, "Give the time zone (or Z for UTC).")
     if parsed.year <= ZERO_TIME_YEAR:
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is in year 10000 in UTC
+        raise _fail(path, "Out of range (years 1 to 9999 in UTC).") from None
 
 
 def _links(value: Any, path: str) -> list[dict[str, str]]:

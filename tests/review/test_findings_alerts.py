@@ -1,0 +1,44 @@
+"""Reproductions of the review findings on issue 7 (detection). Each test failed on the
+reviewed snapshot; those marked xfail(strict) need a change in a module this review does not
+edit (the fix is in the reason)."""
+
+import pytest
+
+from incidents.alerts.models import Alert
+from incidents.models import Incident, TimelineEntry
+from tests.alerts.conftest import *  # noqa: F401,F403  (the detection fixtures)
+from tests.alerts.conftest import alertmanager_payload
+
+AM = "/api/v1/alerts/alertmanager/"
+EVENTS = "/v2/enqueue"
+GENERIC_URL = "/api/v1/alerts/generic/"
+
+
+@pytest.fixture
+def nothing_written(db):
+    def counts():
+        return (Alert.objects.count(), Incident.objects.count(), TimelineEntry.objects.count())
+
+    before = counts()
+    yield
+    assert counts() == before
+
+
+@pytest.fixture
+def no_raise(client):
+    """A 500 is an answer to check, not an exception in the test."""
+    client.raise_request_exception = False
+    return client
+
+
+# --- 1. a time beyond year 9999 once in UTC is a 500 -----------------------------------------
+
+
+@pytest.mark.usefixtures("nothing_written", "no_raise")
+def test_a_time_out_of_range_in_utc_is_400_naming_it(post, alertmanager):
+    """``9999-12-31T23:59:59-05:00`` parses, but is year 10000 in UTC: converting it raised
+    OverflowError (500). It is refused as the field it is."""
+    body = alertmanager_payload({"startsAt": "9999-12-31T23:59:59-05:00"})
+    response = post(AM, body, alertmanager.token)
+    assert response.status_code == 400
+    assert list(response.json()) == ["alerts[0].startsAt"]
