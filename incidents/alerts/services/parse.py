@@ -289,5 +289,60 @@ PARSERS = {
 }
 
 
+def _unstorable(payload: Any) -> tuple[str, str] | None:
+    """The path of the first text (a string or an object's key) no database stores, and why:
+    a NUL character (PostgreSQL's text and jsonb refuse it) or a lone surrogate (``\\ud800``
+    in JSON: not UTF-8). Walked without recursion: a payload may nest deep."""
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                problem = _bad_text(key)
+                if problem:
+                    return path or "body", problem
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{n}]", item) for n, item in enumerate(value))
+        elif isinstance(value, str):
+            problem = _bad_text(value)
+            if problem:
+                return path or "body", problem
+    return None
+
+
+def _bad_text(text: Any) -> str:
+    if not isinstance(text, str):
+        return ""
+    if "\x00" in text:
+        return "Null characters are not allowed."
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "Not valid Unicode (a lone surrogate)."
+    return ""
+
+
+def check_storable(payload: Any) -> None:
+    """Refuse, naming the field, a payload with text no database can store (it would fail at
+    the write, a 500, after the parse said yes), anywhere: unknown fields are kept in ``raw``.
+    One pass in C when the payload is clean (the usual case); the walk only to name it."""
+    try:
+        text = json.dumps(payload, ensure_ascii=False)
+        text.encode()
+    except RecursionError:
+        raise _fail("body", "Nested too deeply.") from None
+    except UnicodeEncodeError:
+        pass
+    else:
+        if "\\u0000" not in text:
+            return
+    found = _unstorable(payload)
+    if found is not None:
+        raise _fail(*found)
+
+
 def parse(kind: str, payload: Any) -> list[ParsedAlert]:
+    check_storable(payload)
     return PARSERS[kind](payload)
