@@ -3,15 +3,17 @@ reviewed snapshot; those marked xfail(strict) need a change in a module this rev
 edit (the fix is in the reason)."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 
 from incidents.alerts.admin_alerts import pretty_json
 from incidents.alerts.models import Alert
+from incidents.alerts.services import heartbeat_ping, heartbeats_check, integration_set_heartbeat
 from incidents.models import Incident, TimelineEntry
 from tests.alerts.conftest import *  # noqa: F401,F403  (the detection fixtures)
-from tests.alerts.conftest import GENERIC, alertmanager_payload
+from tests.alerts.conftest import GENERIC, alertmanager_payload, at
 
 AM = "/api/v1/alerts/alertmanager/"
 EVENTS = "/v2/enqueue"
@@ -144,3 +146,35 @@ def test_the_alert_page_shows_a_payload_too_deep_to_indent():
     shown = pretty_json({"deep": nested})
     assert "too deeply" in shown
     assert pretty_json({"a": [1]}).startswith('<pre class="ir-json ir-wrap">')
+
+
+# --- 4. with dedup_labels, the heartbeat alert never resolves -------------------------------
+
+
+@pytest.mark.parametrize("kind", ["generic", "alertmanager"])
+def test_a_heartbeat_alert_resolves_on_an_integration_that_dedups_on_labels(
+    make_integration, catalog, make_user, kind
+):
+    """The raised alert is keyed by the integration's ``dedup_labels`` (not ``heartbeat``),
+    so the next ping found no firing heartbeat alert and resolved nothing, ever."""
+    integration, _ = make_integration(
+        kind, name="nightly", service=catalog.payments, dedup_labels=["alertname", "instance"]
+    )
+    integration_set_heartbeat(
+        integration=integration,
+        every=timedelta(minutes=30),
+        grace=timedelta(minutes=15),
+        user=make_user("hb"),
+        now=at(0),
+    )
+    assert heartbeats_check(now=at(50)) == 1
+    assert heartbeats_check(now=at(51)) == 0
+    assert Alert.objects.get().status == "firing"
+
+    assert heartbeat_ping(integration=integration, now=at(60)) is True
+
+    alert = Alert.objects.get()
+    assert alert.status == "resolved" and alert.resolved_at == at(60)
+    # And it raises again, once, when the pings stop again.
+    assert heartbeats_check(now=at(60 + 46)) == 1
+    assert Alert.objects.filter(status="firing").count() == 1
