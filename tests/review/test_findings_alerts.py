@@ -178,3 +178,31 @@ def test_a_heartbeat_alert_resolves_on_an_integration_that_dedups_on_labels(
     # And it raises again, once, when the pings stop again.
     assert heartbeats_check(now=at(60 + 46)) == 1
     assert Alert.objects.filter(status="firing").count() == 1
+
+
+# --- 5. the try box says a Watchdog alert declares an incident; ingestion takes it as a ping -
+
+
+WATCHDOG_ALERT = {
+    "labels": {"alertname": "Watchdog", "severity": "none", "service": "payments"},
+    "annotations": {"summary": "An alert that should always be firing."},
+    "fingerprint": "watchdog-fp",
+}
+
+
+def test_the_try_box_says_a_watchdog_alert_is_a_heartbeat_ping(admin_client, alertmanager, post):
+    integration = alertmanager.integration
+    body = alertmanager_payload(WATCHDOG_ALERT, {})
+    url = reverse("admin:incidents_integration_try", args=[integration.pk])
+
+    response = admin_client.post(url, {"payload": json.dumps(body)})
+
+    watchdog, probe = response.context["results"]
+    assert watchdog.outcome == "heartbeat ping" and watchdog.incident is None
+    assert probe.outcome == "new incident"
+    # What ingestion does with it: a ping, no alert of its own.
+    post(AM, body, alertmanager.token)
+    assert list(Alert.objects.values_list("dedup_key", flat=True)) == ["1a30ba71cca2921f"]
+    resolved = alertmanager_payload({**WATCHDOG_ALERT, "status": "resolved"})
+    (result,) = admin_client.post(url, {"payload": json.dumps(resolved)}).context["results"]
+    assert result.outcome == "ignored"

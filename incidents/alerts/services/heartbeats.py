@@ -74,17 +74,24 @@ def heartbeat_ping(*, integration: Integration, now: datetime | None = None) -> 
     return True
 
 
+def is_watchdog(integration: Integration, alert: ParsedAlert) -> bool:
+    """Alertmanager's Watchdog, posted to an Alertmanager integration: never stored as an
+    alert; firing, it is a ping (``watchdog_pings``; the try box says so too)."""
+    return (
+        integration.kind == Integration.Kind.ALERTMANAGER
+        and alert.labels.get("alertname") == WATCHDOG
+    )
+
+
 def watchdog_pings(
     *, integration: Integration, alerts: list[ParsedAlert], now: datetime
 ) -> list[ParsedAlert]:
     """Called by ``ingest`` on the locked integration: Watchdog alerts become a ping (and
     the heartbeat alert's resolve); the others are returned to be ingested."""
-    if integration.kind != Integration.Kind.ALERTMANAGER:
-        return alerts
-    rest = [a for a in alerts if a.labels.get("alertname") != WATCHDOG]
+    rest = [a for a in alerts if not is_watchdog(integration, a)]
     if len(rest) == len(alerts):
         return alerts
-    firing = any(a.labels.get("alertname") == WATCHDOG and a.action == TRIGGER for a in alerts)
+    firing = any(is_watchdog(integration, a) and a.action == TRIGGER for a in alerts)
     if firing and _record_ping(integration, now):
         rest.append(_resumed(integration))
     return rest
