@@ -13,7 +13,7 @@ from incidents.alerts.models import Alert
 from incidents.alerts.services import heartbeat_ping, heartbeats_check, integration_set_heartbeat
 from incidents.models import Incident, TimelineEntry
 from tests.alerts.conftest import *  # noqa: F401,F403  (the detection fixtures)
-from tests.alerts.conftest import GENERIC, alertmanager_payload, at
+from tests.alerts.conftest import GENERIC, alertmanager_payload, at, event_payload
 
 AM = "/api/v1/alerts/alertmanager/"
 EVENTS = "/v2/enqueue"
@@ -206,3 +206,18 @@ def test_the_try_box_says_a_watchdog_alert_is_a_heartbeat_ping(admin_client, ale
     resolved = alertmanager_payload({**WATCHDOG_ALERT, "status": "resolved"})
     (result,) = admin_client.post(url, {"payload": json.dumps(resolved)}).context["results"]
     assert result.outcome == "ignored"
+
+
+# --- 6. the derived events dedup key leaves out ``class``, which the README says it uses ----
+
+
+def test_a_keyless_trigger_key_is_derived_from_its_class_too(events, post):
+    """README: "A trigger without dedup_key gets one derived from its summary, source,
+    component, group and class". Two events differing only in class were one alert."""
+    answers = []
+    for klass in ("disk", "cpu"):
+        body = event_payload(events.token, dedup_key=None)
+        body["payload"]["class"] = klass
+        answers.append(post(EVENTS, body).json()["dedup_key"])
+    assert answers[0] != answers[1]
+    assert Alert.objects.count() == 2

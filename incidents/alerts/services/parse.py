@@ -236,7 +236,9 @@ def parse_events(payload: Any) -> list[ParsedAlert]:
     client_url = _string(payload.get("client_url"), "client_url", limit=2000)
     if client_url:
         links.append({"href": client_url, "text": _string(payload.get("client"), "client")})
-    derived = "event:" + _digest(summary, source, [labels.get(n) for n in ("component", "group")])
+    derived = "event:" + _digest(
+        summary, source, [labels.get(n) for n in ("component", "group", "class")]
+    )
     return [
         ParsedAlert(
             dedup_key=key or derived,
