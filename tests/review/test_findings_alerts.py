@@ -10,10 +10,17 @@ from django.urls import reverse
 
 from incidents.alerts.admin_alerts import pretty_json
 from incidents.alerts.models import Alert
-from incidents.alerts.services import heartbeat_ping, heartbeats_check, integration_set_heartbeat
+from incidents.alerts.services import (
+    heartbeat_ping,
+    heartbeats_check,
+    ingest,
+    integration_set_heartbeat,
+    maintenance_window_create,
+    parse,
+)
 from incidents.models import Incident, TimelineEntry
 from tests.alerts.conftest import *  # noqa: F401,F403  (the detection fixtures)
-from tests.alerts.conftest import GENERIC, alertmanager_payload, at, event_payload
+from tests.alerts.conftest import GENERIC, alertmanager_payload, am_alert, at, event_payload
 
 AM = "/api/v1/alerts/alertmanager/"
 EVENTS = "/v2/enqueue"
@@ -221,3 +228,47 @@ def test_a_keyless_trigger_key_is_derived_from_its_class_too(events, post):
         answers.append(post(EVENTS, body).json()["dedup_key"])
     assert answers[0] != answers[1]
     assert Alert.objects.count() == 2
+
+
+# --- 7. a lone surrogate in the routing key is a 500 -----------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 7: incidents/alerts/services/integrations.py token_hash encodes the "
+    "routing_key with str.encode(), which raises UnicodeEncodeError on a lone surrogate "
+    "(JSON '\\ud800'); integration_for_token should return None for a token that is not "
+    "encodable (or encode with 'surrogatepass'), so the answer is 401",
+)
+@pytest.mark.usefixtures("nothing_written", "no_raise")
+def test_a_routing_key_with_a_lone_surrogate_is_401(post, events):
+    body = json.dumps(event_payload("KEY")).replace('"KEY"', '"\\ud800"')
+    assert post(EVENTS, body).status_code == 401
+
+
+# --- 8. an alert that began in a maintenance window and outlives it never declares ----------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 8: incidents/alerts/services/ingest.py plan() counts every firing alert "
+    "with the key as a repeat, so an alert suppressed by a window that has since ended stays "
+    "suppressed for as long as it fires; a repeat of an alert whose suppressed_by window ended "
+    "(end <= now) and that has no incident should be routed, grouped or declared like a new "
+    "one and its row updated (incident set, suppressed_by kept as the record)",
+)
+def test_an_alert_still_firing_after_its_window_ends_declares(alertmanager, catalog, make_user):
+    """A deploy's window ends with the service still broken: Alertmanager keeps re-sending
+    the firing alert, and nobody is ever paged."""
+    maintenance_window_create(
+        service=catalog.payments, start=at(0), end=at(30), reason="Deploy", user=make_user("m")
+    )
+    firing = parse("alertmanager", alertmanager_payload(am_alert(1)))
+    ingest(integration=alertmanager.integration, alerts=firing, now=at(10))
+    assert not Incident.objects.exists()
+
+    again = parse("alertmanager", alertmanager_payload(am_alert(1)))
+    ingest(integration=alertmanager.integration, alerts=again, now=at(40))
+
+    assert Incident.objects.count() == 1
+    assert Alert.objects.get().incident == Incident.objects.get()
