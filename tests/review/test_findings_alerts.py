@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.alerts.admin_alerts import pretty_json
 from incidents.alerts.models import Alert
@@ -305,3 +306,54 @@ def test_a_chunked_post_is_411_naming_content_length(rf, alertmanager):
     response = api.alertmanager(WSGIRequest(environ))
     assert response.status_code == 411
     assert list(json.loads(response.content)) == ["Content-Length"]
+
+
+# --- 10. an integration enabled again has its dead man's switch off ------------------------
+
+
+def _change_data(integration, **changes) -> dict:
+    data = {
+        "name": integration.name,
+        "enabled": "on",
+        "service": integration.service_id or "",
+        "severity": integration.severity_id or "",
+        "dedup_labels": "",
+        "group_window": "5m",
+        "heartbeat_every": "30m",
+        "heartbeat_grace": "15m",
+        "rules-TOTAL_FORMS": "0",
+        "rules-INITIAL_FORMS": "0",
+        "rules-MIN_NUM_FORMS": "0",
+        "rules-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_enabling_an_integration_again_expects_its_heartbeat_from_then(
+    client, cast, make_integration, catalog, make_user
+):
+    """While disabled its pings are refused (403) and the reconciler stops expecting them
+    (``heartbeat_due_at`` cleared); enabled again, it waited for a ping before expecting any,
+    so a monitor that died meanwhile was never noticed."""
+    now = timezone.now()
+    integration, _ = make_integration("generic", name="nightly", service=catalog.payments)
+    integration.rules.all().delete()
+    integration_set_heartbeat(
+        integration=integration,
+        every=timedelta(minutes=30),
+        grace=timedelta(minutes=15),
+        user=make_user("hb"),
+        now=now - timedelta(hours=2),
+    )
+    client.force_login(cast.manager)
+    change = reverse("admin:incidents_integration_change", args=[integration.pk])
+    assert client.post(change, _change_data(integration, enabled=None)).status_code == 302
+    assert heartbeats_check(now=now) == 0  # disabled: nothing expected, nothing raised
+
+    assert client.post(change, _change_data(integration)).status_code == 302
+
+    integration.refresh_from_db()
+    assert integration.enabled and integration.heartbeat_due_at is not None
+    assert heartbeats_check(now=now + timedelta(minutes=30)) == 0  # from being enabled
+    assert heartbeats_check(now=now + timedelta(minutes=50)) == 1

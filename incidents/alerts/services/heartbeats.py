@@ -74,6 +74,22 @@ def heartbeat_ping(*, integration: Integration, now: datetime | None = None) -> 
     return True
 
 
+def heartbeat_rearm(*, integration: Integration, now: datetime | None = None) -> bool:
+    """An integration enabled again expects its next ping from now. While it was disabled
+    its pings were refused (403) and ``heartbeats_check`` stopped expecting any (due time
+    cleared): without this, the switch stayed off until a ping that a dead monitor never
+    sends. Returns whether a heartbeat is expected."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = Integration.objects.select_for_update().get(pk=integration.pk)
+        if not locked.enabled or locked.heartbeat_every is None:
+            return False
+        locked.heartbeat_due_at = _due_after(locked, now)
+        Integration.objects.filter(pk=locked.pk).update(heartbeat_due_at=locked.heartbeat_due_at)
+    integration.heartbeat_due_at = locked.heartbeat_due_at
+    return True
+
+
 def is_watchdog(integration: Integration, alert: ParsedAlert) -> bool:
     """Alertmanager's Watchdog, posted to an Alertmanager integration: never stored as an
     alert; firing, it is a ping (``watchdog_pings``; the try box says so too)."""
