@@ -357,3 +357,28 @@ def test_enabling_an_integration_again_expects_its_heartbeat_from_then(
     assert integration.enabled and integration.heartbeat_due_at is not None
     assert heartbeats_check(now=now + timedelta(minutes=30)) == 0  # from being enabled
     assert heartbeats_check(now=now + timedelta(minutes=50)) == 1
+
+
+# --- 11. the alert's links are nowhere on the incident page ---------------------------------
+
+
+def test_the_incident_page_shows_the_links_of_the_alert_that_declared_it(
+    admin_client, alertmanager, post
+):
+    """Issue: "links (generatorURL, runbook_url annotation, links) on the incident". They were
+    kept in the timeline entry's data and shown nowhere; only http(s) links become anchors."""
+    body = alertmanager_payload()
+    body["alerts"][0]["annotations"]["runbook_url"] = "javascript:alert(1)"
+    body["alerts"].append(
+        {**body["alerts"][0], "fingerprint": "second", "annotations": {"summary": "Two"}}
+    )
+    body["alerts"][1]["annotations"]["runbook_url"] = "https://runbooks.example.org/probe"
+    post(AM, body, alertmanager.token)
+    incident = Incident.objects.get()
+
+    page = admin_client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
+
+    html = page.content.decode()
+    assert 'href="http://prometheus.example.org:9090/graph?g0.expr=probe_success+%3D%3D+0"' in html
+    assert 'href="https://runbooks.example.org/probe"' in html
+    assert 'href="javascript:' not in html
