@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import F
+from django.utils.html import format_html, format_html_join
 
 from .. import permissions as verbs
 from ..forms import (
@@ -123,6 +124,29 @@ class ChecklistInline(time_columns(ChecklistItem, ["done_at"]), admin.TabularInl
         return False
 
 
+def alert_links_html(entry: TimelineEntry) -> str:
+    """The links of the alerts an ``alert`` entry records (the monitor's ``generatorURL``,
+    the ``runbook_url`` annotation, an event's ``links``), as anchors: http(s) only, for a
+    monitor may send anything."""
+    data = entry.data if entry.kind == TimelineEntry.Kind.ALERT else None
+    links = data.get("links") if isinstance(data, dict) else None
+    if not isinstance(links, list):
+        return ""
+    shown = [
+        (link["href"], link.get("text") or link["href"])
+        for link in links
+        if isinstance(link, dict)
+        and isinstance(link.get("href"), str)
+        and link["href"].lower().startswith(("http://", "https://"))
+    ]
+    if not shown:
+        return ""
+    anchors = format_html_join(
+        " · ", '<a href="{}" rel="noopener noreferrer" class="ir-wrap">{}</a>', shown
+    )
+    return format_html('<div class="ir-alert-links">{}</div>', anchors)
+
+
 class TimelineInline(
     PagedInline, time_columns(TimelineEntry, ["occurred_at"]), admin.TabularInline
 ):
@@ -147,7 +171,7 @@ class TimelineInline(
 
     @admin.display(description="text")
     def text_shown(self, obj: TimelineEntry) -> str:
-        return note_html(obj.text)
+        return format_html("{}{}", note_html(obj.text), alert_links_html(obj))
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -35,6 +35,7 @@ from .admin_config import endpoint_url, snippets
 from .admin_forms import IntegrationForm, RoutingRuleForm, TryPayloadForm
 from .models import Integration, RoutingRule
 from .services import (
+    heartbeat_rearm,
     integration_create,
     integration_rotate_token,
     integration_set_heartbeat,
@@ -240,6 +241,8 @@ class IntegrationAdmin(
         obj.save()
         if heartbeat_changed:
             integration_set_heartbeat(integration=obj, every=every, grace=grace, user=request.user)
+        elif change and "enabled" in form.changed_data and obj.enabled:
+            heartbeat_rearm(integration=obj)  # its pings were refused while it was disabled
 
     def response_add(self, request, obj, post_url_continue=None):
         token = getattr(request, "_integration_token", None)

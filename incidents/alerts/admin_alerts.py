@@ -28,8 +28,16 @@ TIMES = ["received_at", "last_received_at", "starts_at", "ends_at", "resolved_at
 
 
 def pretty_json(value: Any) -> str:
-    """A JSON value indented for reading, escaped (a payload is whatever a monitor sent)."""
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+    """A JSON value indented for reading, escaped (a payload is whatever a monitor sent).
+    Indenting is done in Python, which gives up on a nesting the storing (in C) took: then
+    the value unindented, or a note that it is nested too deeply to show."""
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+    except RecursionError:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except RecursionError:
+            text = "(nested too deeply to show)"
     return format_html('<pre class="ir-json ir-wrap">{}</pre>', text)
 
 

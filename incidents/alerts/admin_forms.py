@@ -161,3 +161,5 @@ class TryPayloadForm(forms.Form):
             return json.loads(text)
         except ValueError as exc:
             raise forms.ValidationError(f"Not valid JSON: {exc}.") from None
+        except RecursionError:  # json.loads gives up on deep nesting this way
+            raise forms.ValidationError("Nested too deeply to read.") from None

@@ -1,7 +1,13 @@
 """Detection services: integrations, parsing, routing, ingestion, heartbeats, maintenance.
 Import them from here; the API, tasks, admin and commands call these and nothing else."""
 
-from .heartbeats import HEARTBEAT_KEY, WATCHDOG, heartbeat_ping, heartbeats_check
+from .heartbeats import (
+    HEARTBEAT_KEY,
+    WATCHDOG,
+    heartbeat_ping,
+    heartbeat_rearm,
+    heartbeats_check,
+)
 from .ingest import IngestResult, ingest, plan
 from .integrations import (
     integration_create,
@@ -22,6 +28,7 @@ __all__ = [
     "ParsedAlert",
     "PayloadError",
     "heartbeat_ping",
+    "heartbeat_rearm",
     "heartbeats_check",
     "ingest",
     "integration_create",

@@ -30,10 +30,26 @@ def _due_after(integration: Integration, now: datetime) -> datetime | None:
     return now + integration.heartbeat_every + integration.heartbeat_grace
 
 
-def _resumed() -> ParsedAlert:
+def _labels(integration: Integration) -> dict[str, str]:
+    return {"alertname": "Heartbeat", "integration": integration.slug}
+
+
+def _resumed(integration: Integration) -> ParsedAlert:
+    # The raised alert's labels too: an integration that deduplicates on labels keys both
+    # the same way, so the resolve finds the alert it raised.
     return ParsedAlert(
-        dedup_key=HEARTBEAT_KEY, summary="Heartbeat resumed", action=RESOLVE, raw={"ping": True}
+        dedup_key=HEARTBEAT_KEY,
+        summary="Heartbeat resumed",
+        action=RESOLVE,
+        labels=_labels(integration),
+        raw={"ping": True},
     )
+
+
+def _key(integration: Integration) -> str:
+    """The key ingestion gives the heartbeat alert: ``heartbeat``, or the integration's
+    ``dedup_labels`` key of its labels (they apply to it as to any alert)."""
+    return _ingest._key(integration, _resumed(integration))
 
 
 def _record_ping(integration: Integration, now: datetime) -> bool:
@@ -42,7 +58,7 @@ def _record_ping(integration: Integration, now: datetime) -> bool:
     Integration.objects.filter(pk=integration.pk).update(last_ping_at=now, heartbeat_due_at=due)
     integration.last_ping_at, integration.heartbeat_due_at = now, due
     return Alert.objects.filter(
-        integration=integration, dedup_key=HEARTBEAT_KEY, status=Alert.Status.FIRING
+        integration=integration, dedup_key=_key(integration), status=Alert.Status.FIRING
     ).exists()
 
 
@@ -54,8 +70,33 @@ def heartbeat_ping(*, integration: Integration, now: datetime | None = None) -> 
         locked = Integration.objects.select_for_update().get(pk=integration.pk)
         if not _record_ping(locked, now):
             return False
-        _ingest.ingest(integration=locked, alerts=[_resumed()], now=now)
+        _ingest.ingest(integration=locked, alerts=[_resumed(locked)], now=now)
     return True
+
+
+def heartbeat_rearm(*, integration: Integration, now: datetime | None = None) -> bool:
+    """An integration enabled again expects its next ping from now. While it was disabled
+    its pings were refused (403) and ``heartbeats_check`` stopped expecting any (due time
+    cleared): without this, the switch stayed off until a ping that a dead monitor never
+    sends. Returns whether a heartbeat is expected."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = Integration.objects.select_for_update().get(pk=integration.pk)
+        if not locked.enabled or locked.heartbeat_every is None:
+            return False
+        locked.heartbeat_due_at = _due_after(locked, now)
+        Integration.objects.filter(pk=locked.pk).update(heartbeat_due_at=locked.heartbeat_due_at)
+    integration.heartbeat_due_at = locked.heartbeat_due_at
+    return True
+
+
+def is_watchdog(integration: Integration, alert: ParsedAlert) -> bool:
+    """Alertmanager's Watchdog, posted to an Alertmanager integration: never stored as an
+    alert; firing, it is a ping (``watchdog_pings``; the try box says so too)."""
+    return (
+        integration.kind == Integration.Kind.ALERTMANAGER
+        and alert.labels.get("alertname") == WATCHDOG
+    )
 
 
 def watchdog_pings(
@@ -63,14 +104,12 @@ def watchdog_pings(
 ) -> list[ParsedAlert]:
     """Called by ``ingest`` on the locked integration: Watchdog alerts become a ping (and
     the heartbeat alert's resolve); the others are returned to be ingested."""
-    if integration.kind != Integration.Kind.ALERTMANAGER:
-        return alerts
-    rest = [a for a in alerts if a.labels.get("alertname") != WATCHDOG]
+    rest = [a for a in alerts if not is_watchdog(integration, a)]
     if len(rest) == len(alerts):
         return alerts
-    firing = any(a.labels.get("alertname") == WATCHDOG and a.action == TRIGGER for a in alerts)
+    firing = any(is_watchdog(integration, a) and a.action == TRIGGER for a in alerts)
     if firing and _record_ping(integration, now):
-        rest.append(_resumed())
+        rest.append(_resumed(integration))
     return rest
 
 
@@ -107,7 +146,7 @@ def heartbeats_check(*, now: datetime | None = None) -> int:
             alert = ParsedAlert(
                 dedup_key=HEARTBEAT_KEY,
                 summary=f"No heartbeat from {integration.name} for {minutes} min",
-                labels={"alertname": "Heartbeat", "integration": integration.slug},
+                labels=_labels(integration),
                 starts_at=min(started, now),
                 raw={"heartbeat": True, "last_ping_at": str(integration.last_ping_at)},
             )

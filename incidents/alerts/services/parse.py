@@ -116,7 +116,10 @@ def _time(value: Any, path: str) -> datetime | None:
         raise _fail(path, "Give the time zone (or Z for UTC).")
     if parsed.year <= ZERO_TIME_YEAR:
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is in year 10000 in UTC
+        raise _fail(path, "Out of range (years 1 to 9999 in UTC).") from None
 
 
 def _links(value: Any, path: str) -> list[dict[str, str]]:
@@ -233,7 +236,9 @@ def parse_events(payload: Any) -> list[ParsedAlert]:
     client_url = _string(payload.get("client_url"), "client_url", limit=2000)
     if client_url:
         links.append({"href": client_url, "text": _string(payload.get("client"), "client")})
-    derived = "event:" + _digest(summary, source, [labels.get(n) for n in ("component", "group")])
+    derived = "event:" + _digest(
+        summary, source, [labels.get(n) for n in ("component", "group", "class")]
+    )
     return [
         ParsedAlert(
             dedup_key=key or derived,
@@ -286,5 +291,60 @@ PARSERS = {
 }
 
 
+def _unstorable(payload: Any) -> tuple[str, str] | None:
+    """The path of the first text (a string or an object's key) no database stores, and why:
+    a NUL character (PostgreSQL's text and jsonb refuse it) or a lone surrogate (``\\ud800``
+    in JSON: not UTF-8). Walked without recursion: a payload may nest deep."""
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                problem = _bad_text(key)
+                if problem:
+                    return path or "body", problem
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{n}]", item) for n, item in enumerate(value))
+        elif isinstance(value, str):
+            problem = _bad_text(value)
+            if problem:
+                return path or "body", problem
+    return None
+
+
+def _bad_text(text: Any) -> str:
+    if not isinstance(text, str):
+        return ""
+    if "\x00" in text:
+        return "Null characters are not allowed."
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "Not valid Unicode (a lone surrogate)."
+    return ""
+
+
+def check_storable(payload: Any) -> None:
+    """Refuse, naming the field, a payload with text no database can store (it would fail at
+    the write, a 500, after the parse said yes), anywhere: unknown fields are kept in ``raw``.
+    One pass in C when the payload is clean (the usual case); the walk only to name it."""
+    try:
+        text = json.dumps(payload, ensure_ascii=False)
+        text.encode()
+    except RecursionError:
+        raise _fail("body", "Nested too deeply.") from None
+    except UnicodeEncodeError:
+        pass
+    else:
+        if "\\u0000" not in text:
+            return
+    found = _unstorable(payload)
+    if found is not None:
+        raise _fail(*found)
+
+
 def parse(kind: str, payload: Any) -> list[ParsedAlert]:
+    check_storable(payload)
     return PARSERS[kind](payload)
