@@ -45,7 +45,8 @@ class Integration(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="+",
+        # Named (not "+"), so a severity scheme switch (--map) finds and moves these rows.
+        related_name="alert_integrations",
         verbose_name="default severity",
         help_text="When no routing rule names a severity.",
     )
@@ -108,7 +109,11 @@ class RoutingRule(models.Model):
         Service, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     severity = models.ForeignKey(
-        Severity, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Severity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alert_routing_rules",
     )
     history = HistoricalRecords()
 
@@ -176,7 +181,7 @@ class Alert(models.Model):
         Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     severity = models.ForeignKey(
-        Severity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Severity, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
     incident = models.ForeignKey(
         "incidents.Incident",

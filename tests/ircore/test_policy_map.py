@@ -236,3 +236,36 @@ def test_a_moved_incident_keeps_a_history_that_opens(history, admin_client):
         reverse("admin:incidents_incident_simple_history", args=[incident.pk, first.history_id]),
     ]
     assert [admin_client.get(page).status_code for page in pages] == [200, 200]
+
+
+def test_the_map_moves_integrations_routing_rules_and_alerts_too(history, cast):
+    """Detection holds levels too (an integration's default, a routing rule, an alert): a
+    scheme switch with a map moves them, where before they blocked removing the level."""
+    from incidents.alerts.models import Alert, Integration, RoutingRule
+
+    sev1 = Severity.objects.get(key="SEV-1")
+    # The default policy's integration, which the p0-p3 file keeps.
+    integration = Integration.objects.get(name="Prometheus Alertmanager")
+    integration.severity = sev1
+    integration.save()
+    rule = RoutingRule.objects.create(
+        integration=integration, position=1, label="severity", value="critical", severity=sev1
+    )
+    alert = Alert.objects.create(
+        integration=integration, dedup_key="k", summary="Down", severity=sev1, raw={}
+    )
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("policy", "import", str(P0_P3), "--map", FULL_MAP, stdout=out, stderr=err)
+    except CommandError:
+        pytest.fail(err.getvalue())
+    out = out.getvalue()
+
+    p0 = Severity.objects.get(key="P0")
+    assert "SEV-1 -> P0" in out
+    assert Alert.objects.get(pk=alert.pk).severity == p0
+    # The file's integrations section then says what the integration is: no default level,
+    # no rules (they were moved first, so nothing blocked removing SEV-1).
+    assert Integration.objects.get(pk=integration.pk).severity is None
+    assert not RoutingRule.objects.filter(pk=rule.pk).exists()
