@@ -49,6 +49,12 @@ FIRING, RESOLVED = Alert.Status.FIRING, Alert.Status.RESOLVED
 LOCK_TIMEOUT = "5s"  # a lock held longer answers 503 Retry-After, and the monitor retries
 TITLE_LIMIT = Incident._meta.get_field("title").max_length
 SHOWN_IN_ENTRY = 10
+# What planning and the writes read of an alert already firing (not its labels, annotations
+# and raw payload: a batch of repeats would decode every row's JSON for nothing).
+EXISTING_FIELDS = (
+    "id", "integration", "dedup_key", "status", "summary", "service", "severity", "incident",
+    "acknowledged_at",
+)  # fmt: skip
 
 
 @dataclass
@@ -121,10 +127,8 @@ def plan(
     for parsed in alerts:
         parsed.dedup_key = _key(integration, parsed)
     keys = {p.dedup_key for p in alerts}
-    existing = {
-        a.dedup_key: a
-        for a in Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
-    }
+    firing = Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
+    existing = {a.dedup_key: a for a in firing.only(*EXISTING_FIELDS)}
     router = None  # read only when an alert is new (repeats and resolves need no routing)
     planned, first = [], {}
     for parsed in alerts:
