@@ -1,18 +1,25 @@
 """The cost of an alert does not grow with what is open: the same number of queries to take
 one alert (new, joining, repeated, resolved) at 10 and at 1,000 open alerts; a 1,000-alert
-batch takes as many queries as a 10-alert one on PostgreSQL (bulk reads and writes)."""
+batch takes as many queries as a 10-alert one on PostgreSQL (bulk reads and writes). And the
+locks are narrow: a delivery in flight holds up another delivery of the same alert, not one
+of another alert to the same integration."""
+
+import importlib
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from incidents.alerts.models import RoutingRule
+from incidents.alerts.models import Alert, RoutingRule
 from incidents.alerts.services import ingest, parse
 from ircore.models import Service
 
 from .conftest import alertmanager_payload, am_alert
 
 URL = "/api/v1/alerts/alertmanager/"
+# The module, not the function the package exports under the same name.
+ingest_module = importlib.import_module("incidents.alerts.services.ingest")
 
 
 def _count(call) -> int:
@@ -45,7 +52,7 @@ def test_one_alert_costs_the_same_at_10_and_1000_open_alerts(post, alertmanager)
     at_1000 = _costs(post, alertmanager.integration, token, 1000)
 
     assert at_10 == at_1000
-    # joining: integration lock and token, rules, severities, firing lookup, windows, service
+    # joining: token, locks (one round trip), rules, severities, firing lookup, windows, service
     # lock, group lookup, insert, timeline entry + history: a dozen or so, never per alert.
     assert max(at_10) <= 40, at_10
     print("queries per alert (join, repeat, resolve, declare):", at_10)
@@ -69,3 +76,43 @@ def test_a_batch_of_1000_takes_the_queries_of_a_batch_of_10(alertmanager):
     repeating = (_count(fire(10, 10, "payments")), _count(fire(10_000, 1000, "payments")))
     assert joining[0] == joining[1]
     assert repeating[0] == repeating[1]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="advisory and row locks are PostgreSQL's; SQLite serialises every writer on its "
+    "database lock, so there is nothing narrower to show there",
+)
+def test_a_delivery_in_flight_holds_up_its_own_alert_only(
+    transactional_db, post, alertmanager, monkeypatch
+):
+    """Another transaction holds the locks of alert 1's delivery: alert 2 to the same
+    integration goes through at once; alert 1 again waits past ``lock_timeout`` and answers
+    503 (the monitor retries), writing nothing."""
+    monkeypatch.setattr(ingest_module, "LOCK_TIMEOUT", "300ms")
+    integration, token = alertmanager.integration, alertmanager.token
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                alerts = parse("alertmanager", alertmanager_payload(am_alert(1)))
+                ingest_module._lock(integration, alerts)
+                held.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        other = post(URL, alertmanager_payload(am_alert(2)), token)
+        same = post(URL, alertmanager_payload(am_alert(1)), token)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert other.status_code == 200
+    assert same.status_code == 503 and same["Retry-After"] == "30"
+    assert list(Alert.objects.values_list("fingerprint", flat=True)) == ["fp-payments-000002"]

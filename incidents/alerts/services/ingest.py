@@ -2,9 +2,13 @@
 acknowledged. One transaction per request, a fixed number of queries whatever the number of
 open alerts (bulk reads and writes; nothing is read per alert).
 
-1. Lock the integration row (``SELECT ... FOR UPDATE``), so two deliveries of the same new
-   alert serialise: the second sees the first's row and counts a repeat. The partial unique
-   index on firing (integration, dedup_key) is the last line of defence.
+1. Lock narrowly (PostgreSQL; SQLite serialises writers on its database lock): one round
+   trip sets ``lock_timeout``, takes a key-share lock on the integration row (an edit of the
+   integration waits for the deliveries in flight, and they for it) and a transaction-level
+   advisory lock per dedup bucket of (integration, dedup key), so two deliveries of the same
+   alert serialise (the second sees the first's row and counts a repeat) while deliveries of
+   other alerts to the same integration run side by side. The partial unique index on firing
+   (integration, dedup_key) is the last line of defence.
 2. Plan (shared with ``preview``): the firing alerts with these keys, routing, maintenance
    windows, and for each service the incident a new alert joins.
 3. Write: repeats bump ``repeat_count``; resolves record; acknowledges acknowledge the
@@ -16,9 +20,13 @@ Grouping: a new firing alert joins the open incident of its service that receive
 alert within the receiving integration's ``group_window`` (a sliding window, so a long storm
 stays one incident); an open incident nobody fed alerts to is left alone. Each attachment is
 one ``alert`` timeline entry per incident per delivery (a batch of 1,000 alerts is one
-entry), and repeats only bump ``repeat_count``.
+entry), and repeats only bump ``repeat_count``. Joining reads the target without a lock (an
+alert joining an incident creates nothing another delivery could duplicate); only when there
+is none to join, an advisory lock per service serialises the check and the declaration, so
+two integrations alerting on one service at once make one incident.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +49,12 @@ FIRING, RESOLVED = Alert.Status.FIRING, Alert.Status.RESOLVED
 LOCK_TIMEOUT = "5s"  # a lock held longer answers 503 Retry-After, and the monitor retries
 TITLE_LIMIT = Incident._meta.get_field("title").max_length
 SHOWN_IN_ENTRY = 10
+# What planning and the writes read of an alert already firing (not its labels, annotations
+# and raw payload: a batch of repeats would decode every row's JSON for nothing).
+EXISTING_FIELDS = (
+    "id", "integration", "dedup_key", "status", "summary", "service", "severity", "incident",
+    "acknowledged_at",
+)  # fmt: skip
 
 
 @dataclass
@@ -113,10 +127,8 @@ def plan(
     for parsed in alerts:
         parsed.dedup_key = _key(integration, parsed)
     keys = {p.dedup_key for p in alerts}
-    existing = {
-        a.dedup_key: a
-        for a in Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
-    }
+    firing = Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
+    existing = {a.dedup_key: a for a in firing.only(*EXISTING_FIELDS)}
     router = None  # read only when an alert is new (repeats and resolves need no routing)
     planned, first = [], {}
     for parsed in alerts:
@@ -144,15 +156,43 @@ def plan(
     return planned
 
 
-def _lock(integration: Integration) -> Integration:
+DEDUP_BUCKETS = 64  # advisory locks per delivery at most (a batch takes them all)
+
+
+def _advisory_key(*parts) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_xact_lock`` (the same in every process)."""
+    text = ":".join(["incidents.alerts", *map(str, parts)])
+    return int.from_bytes(
+        hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+def _advisory_sql(keys) -> str:
+    """Take the advisory locks in ascending order (deadlock-free); ints only, no parameters."""
+    return "SELECT " + ", ".join(f"pg_advisory_xact_lock({int(k)})" for k in sorted(set(keys)))
+
+
+def _lock(integration: Integration, alerts: list[ParsedAlert]) -> None:
+    """Step 1 of the module's docstring, in one round trip (PostgreSQL only)."""
+    if connection.vendor != "postgresql":
+        return
+    buckets = {_advisory_key(_key(integration, a)) % DEDUP_BUCKETS for a in alerts}
+    table = connection.ops.quote_name(Integration._meta.db_table)
+    sql = [
+        f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'",
+        f"SELECT 1 FROM {table} WHERE id = {int(integration.pk)} FOR KEY SHARE",
+    ]
+    if buckets:
+        sql.append(_advisory_sql(_advisory_key("dedup", integration.pk, b) for b in buckets))
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(sql))
+
+
+def _lock_service(service_id: int) -> None:
+    """Serialise declaring on this service (PostgreSQL; SQLite is serialised already)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    return (
-        Integration.objects.select_for_update(of=("self",))
-        .select_related("service", "severity")
-        .get(pk=integration.pk)
-    )
+            cursor.execute(_advisory_sql([_advisory_key("group", service_id)]))
 
 
 def ingest(
@@ -162,7 +202,8 @@ def ingest(
     now = _now(now)
     result = IngestResult()
     with transaction.atomic():
-        locked = _lock(integration)
+        _lock(integration, alerts)
+        locked = integration
         alerts = heartbeats.watchdog_pings(integration=locked, alerts=alerts, now=now)
         planned = plan(integration=locked, alerts=alerts, now=now, group=False)
         result.dedup_keys = [p.parsed.dedup_key for p in planned]
@@ -278,11 +319,15 @@ def _new_alerts(integration, planned, now, result) -> None:
     for p in new:
         if p.outcome in ("new incident", "joins") and p.closed_by is None:
             groups[p.service.pk].append(p)
-    if groups:  # another integration may group on the same service at once: serialise
-        list(Service.objects.select_for_update().filter(pk__in=groups).order_by("pk"))
     declared = {}
-    for service_id, items in groups.items():
+    for service_id in sorted(groups):  # service locks in ascending order: deadlock-free
+        items = groups[service_id]
         target = group_target(service_id=service_id, window=integration.group_window, now=now)
+        if target is None and connection.vendor == "postgresql":
+            # Another delivery (any integration) may be declaring on this service: serialise,
+            # then look again (READ COMMITTED: the next statement sees what it committed).
+            _lock_service(service_id)
+            target = group_target(service_id=service_id, window=integration.group_window, now=now)
         if target is None:
             incident = _declare(integration, items, now)
             declared[incident.pk] = (incident, items)
