@@ -48,6 +48,12 @@ class Refusal(Exception):
 
 
 def _body(request: HttpRequest) -> bytes:
+    if "CONTENT_LENGTH" not in request.META and request.META.get("HTTP_TRANSFER_ENCODING"):
+        # Django reads no body without a length: a chunked post would look empty and get a
+        # 400, which Alertmanager never retries. Say what is missing instead.
+        raise Refusal(
+            411, "Content-Length", "Give the body's length (chunked bodies are not read)."
+        )
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -67,6 +73,8 @@ def _json(body: bytes):
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Refusal(400, "body", f"Malformed JSON: {exc}.") from None
+    except RecursionError:
+        raise Refusal(400, "body", "Nested too deeply.") from None
 
 
 def _bearer(request: HttpRequest) -> str:

@@ -125,12 +125,6 @@ def test_text_no_database_can_store_is_400_naming_the_field(
 DEEP = "[" * 5000 + "]" * 5000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 3: incidents/alerts/api.py _json catches ValueError and UnicodeDecodeError "
-    "but not the RecursionError json.loads raises for deep nesting; catch it too and raise "
-    "Refusal(400, 'body', 'Nested too deeply.')",
-)
 @pytest.mark.usefixtures("nothing_written", "no_raise")
 def test_a_deeply_nested_body_is_400(post, alertmanager):
     response = post(AM, DEEP, alertmanager.token)
@@ -234,13 +228,6 @@ def test_a_keyless_trigger_key_is_derived_from_its_class_too(events, post):
 # --- 7. a lone surrogate in the routing key is a 500 -----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 7: incidents/alerts/services/integrations.py token_hash encodes the "
-    "routing_key with str.encode(), which raises UnicodeEncodeError on a lone surrogate "
-    "(JSON '\\ud800'); integration_for_token should return None for a token that is not "
-    "encodable (or encode with 'surrogatepass'), so the answer is 401",
-)
 @pytest.mark.usefixtures("nothing_written", "no_raise")
 def test_a_routing_key_with_a_lone_surrogate_is_401(post, events):
     body = json.dumps(event_payload("KEY")).replace('"KEY"', '"\\ud800"')
@@ -278,14 +265,6 @@ def test_an_alert_still_firing_after_its_window_ends_declares(alertmanager, cata
 # --- 9. a chunked body (no Content-Length) is refused as "Send a JSON body" ----------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 9: incidents/alerts/api.py _body reads request.read(), which Django caps at "
-    "Content-Length (0 when absent), so a chunked post (Transfer-Encoding: chunked, no "
-    "Content-Length) reads as empty and gets 400 'Send a JSON body.', which Alertmanager never "
-    "retries; answer 411 {'Content-Length': ['Give the body's length (chunked bodies are not "
-    "read).']} when CONTENT_LENGTH is missing and HTTP_TRANSFER_ENCODING is set",
-)
 @pytest.mark.usefixtures("nothing_written")
 def test_a_chunked_post_is_411_naming_content_length(rf, alertmanager):
     from django.core.handlers.wsgi import WSGIRequest

@@ -31,6 +31,10 @@ def integration_for_token(token: str) -> Integration | None:
     disabled one), or None. Only the hash is stored, so the lookup is by hash."""
     if not token or len(token) > 200:
         return None
+    try:
+        token.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no token we issue
+        return None
     return (
         Integration.objects.select_related("service", "severity")
         .filter(token_hash=token_hash(token))
