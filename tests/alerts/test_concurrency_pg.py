@@ -13,6 +13,7 @@ from django.test import Client
 
 from incidents.alerts.models import Alert, Integration
 from incidents.models import Incident
+from tests.racing import race
 
 from .conftest import alertmanager_payload, am_alert, event_payload
 
@@ -24,28 +25,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs PostgreSQL row locks; SQLite serialises writers on one file lock, "
     "so threads racing on one alert prove nothing there",
 )
-
-
-def race(calls):
-    """Run each call in its own thread at once; returns (results, errors) in call order."""
-    start = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), [None] * len(calls)
-
-    def run(n, call):
-        try:
-            start.wait(timeout=10)
-            results[n] = call()
-        except Exception as exc:  # reported by the test; a thread cannot fail it itself
-            errors[n] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 def _post(url, body, token=None):

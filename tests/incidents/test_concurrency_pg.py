@@ -2,18 +2,18 @@
 on one incident. Threads with their own connections, started together on a barrier; the
 services must serialise on the incident row lock and read the clock under it."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from incidents import services
 from incidents.models import RoleAssignment, ThresholdCrossing, TimelineEntry
 from ircore import roles
 from ircore.errors import ConflictError
 from ircore.models import Delivery, FinancialThreshold, Profile
+from tests.racing import race
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -22,28 +22,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 IC = RoleAssignment.Role.INCIDENT_COMMANDER
-
-
-def race(calls):
-    """Run each call in its own thread at once; returns (results, errors) in call order."""
-    start = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), [None] * len(calls)
-
-    def run(n, call):
-        try:
-            start.wait(timeout=10)
-            results[n] = call()
-        except Exception as exc:  # reported by the test; a thread cannot fail it itself
-            errors[n] = exc
-        finally:
-            connections.close_all()  # each thread's own connection
-
-    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 def test_concurrent_acknowledgements_one_wins(transactional_db, declare, people, events_log):

@@ -3,17 +3,16 @@ a SEV-1 incident, pages made directly (the engine makes them in production and c
 ``page_notify``), Alice's rules (e-mail at once, chat after 2 minutes, webhook after 5), and a
 thread race helper for PostgreSQL."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.db import connections
 
 from incidents import services as incidents
 from ircore.models import Delivery, Service, Severity
 from oncall.models import Page
 from oncall.services.contact import contact_method_create, notification_rule_set
+from tests.racing import race
 
 __all__ = [
     "HOOK",
@@ -75,28 +74,6 @@ def alice_rules(crew, settings):
         user=alice, rules=[(email, 0 * MIN), (chat, 2 * MIN), (hook, 5 * MIN)], by=alice
     )
     return SimpleNamespace(email=email, chat=chat, hook=hook)
-
-
-def race(calls):
-    """Run each call in its own thread at once; returns (results, errors) in call order."""
-    start = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), [None] * len(calls)
-
-    def run(n, call):
-        try:
-            start.wait(timeout=10)
-            results[n] = call()
-        except Exception as exc:  # reported by the test; a thread cannot fail it itself
-            errors[n] = exc
-        finally:
-            connections.close_all()  # each thread's own connection
-
-    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 def sent(page) -> list[tuple[str, str]]:

@@ -2,15 +2,14 @@
 barrier. Each recipient is paged once; an acknowledgement racing a tick leaves no page after
 it."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from incidents.models import Incident
 from ircore.models import Delivery
 from oncall.models import Escalation, EscalationStep, Page
 from oncall.services.escalation import escalation_acknowledge, escalation_tick
+from tests.racing import race
 
 from .test_escalation_fixtures import *  # noqa: F403  (the fixtures)
 from .test_escalation_fixtures import at, paged
@@ -22,27 +21,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 T = EscalationStep.Target
-
-
-def race(calls):
-    start = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), [None] * len(calls)
-
-    def run(n, call):
-        try:
-            start.wait(timeout=10)
-            results[n] = call()
-        except Exception as exc:  # reported by the test
-            errors[n] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 @pytest.fixture
