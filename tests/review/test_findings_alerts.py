@@ -237,14 +237,6 @@ def test_a_routing_key_with_a_lone_surrogate_is_401(post, events):
 # --- 8. an alert that began in a maintenance window and outlives it never declares ----------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 8: incidents/alerts/services/ingest.py plan() counts every firing alert "
-    "with the key as a repeat, so an alert suppressed by a window that has since ended stays "
-    "suppressed for as long as it fires; a repeat of an alert whose suppressed_by window ended "
-    "(end <= now) and that has no incident should be routed, grouped or declared like a new "
-    "one and its row updated (incident set, suppressed_by kept as the record)",
-)
 def test_an_alert_still_firing_after_its_window_ends_declares(alertmanager, catalog, make_user):
     """A deploy's window ends with the service still broken: Alertmanager keeps re-sending
     the firing alert, and nobody is ever paged."""

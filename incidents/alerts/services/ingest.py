@@ -10,7 +10,8 @@ open alerts (bulk reads and writes; nothing is read per alert).
    other alerts to the same integration run side by side. The partial unique index on firing
    (integration, dedup_key) is the last line of defence.
 2. Plan (shared with ``preview``): the firing alerts with these keys, routing, maintenance
-   windows, and for each service the incident a new alert joins.
+   windows, and for each service the incident a new alert joins. An alert suppressed by a
+   window that has ended is planned as new at its next arrival (``released``).
 3. Write: repeats bump ``repeat_count``; resolves record; acknowledges acknowledge the
    incident through ``incident_acknowledge``; new alerts join their service's group or
    declare through ``incident_declare``, like a person (the integration acts as the system,
@@ -53,7 +54,7 @@ SHOWN_IN_ENTRY = 10
 # and raw payload: a batch of repeats would decode every row's JSON for nothing).
 EXISTING_FIELDS = (
     "id", "integration", "dedup_key", "status", "summary", "service", "severity", "incident",
-    "acknowledged_at",
+    "acknowledged_at", "suppressed_by",
 )  # fmt: skip
 
 
@@ -68,6 +69,9 @@ class Planned:
     repeat_of: "Planned | None" = None  # the same key earlier in this delivery
     repeats: int = 0  # later copies of this new alert in the same delivery
     closed_by: "Planned | None" = None  # its resolve, later in the same delivery
+    # Still firing from a maintenance window that has ended: planned as new, and its row
+    # (kept, with the window as the record of why nobody was paged) takes the outcome.
+    released: Alert | None = None
 
     @property
     def outcome(self) -> str:
@@ -129,10 +133,13 @@ def plan(
     keys = {p.dedup_key for p in alerts}
     firing = Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
     existing = {a.dedup_key: a for a in firing.only(*EXISTING_FIELDS)}
+    released = _outlived_windows(existing.values(), now)
     router = None  # read only when an alert is new (repeats and resolves need no routing)
     planned, first = [], {}
     for parsed in alerts:
         item = Planned(parsed=parsed, existing=existing.get(parsed.dedup_key))
+        if item.existing is not None and item.existing.pk in released and parsed.action == TRIGGER:
+            item.existing, item.released = None, item.existing
         item.repeat_of = first.get(parsed.dedup_key)
         if item.repeat_of is not None and parsed.action == RESOLVE:
             item.repeat_of.closed_by = item  # fired and resolved in one delivery
@@ -154,6 +161,20 @@ def plan(
                 )
             item.incident_id = targets[item.service.pk]
     return planned
+
+
+def _outlived_windows(alerts, now: datetime) -> set[int]:
+    """Ids of the suppressed alerts, declared nothing, whose window has ended: a service
+    still broken after its maintenance must page (one query, only when there are any)."""
+    held = {a.pk: a.suppressed_by_id for a in alerts if a.suppressed_by_id and not a.incident_id}
+    if not held:
+        return set()
+    ended = set(
+        MaintenanceWindow.objects.filter(pk__in=set(held.values()), end__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    return {pk for pk, window in held.items() if window in ended}
 
 
 DEDUP_BUCKETS = 64  # advisory locks per delivery at most (a batch takes them all)
@@ -335,9 +356,14 @@ def _new_alerts(integration, planned, now, result) -> None:
         for p in items:
             p.incident_id = target
     rows = Alert.objects.bulk_create(
-        [_row(integration, p, now, status=RESOLVED if p.closed_by else FIRING) for p in new]
+        [
+            _row(integration, p, now, status=RESOLVED if p.closed_by else FIRING)
+            for p in new
+            if p.released is None
+        ]
     )
     result.created = len(rows)
+    rows += [_release(p, now) for p in new if p.released is not None]
     result.suppressed = sum(1 for p in new if p.window is not None)
     by_incident: dict[int, list[Alert]] = defaultdict(list)
     for row in rows:
@@ -354,6 +380,22 @@ def _new_alerts(integration, planned, now, result) -> None:
             result.declared.append(incident)
         else:
             _attached_entry(integration, incident_id, attached, now)
+
+
+def _release(p: Planned, now: datetime) -> Alert:
+    """The suppressed alert's own row takes what a new alert would do now."""
+    row = p.released
+    row.service, row.severity, row.incident_id = p.service, p.severity, p.incident_id
+    row.suppressed_by = p.window or row.suppressed_by
+    row.last_received_at = now
+    row.repeat_count = F("repeat_count") + 1
+    if p.closed_by is not None:
+        row.status, row.resolved_at = RESOLVED, now
+        row.ends_at = p.closed_by.parsed.ends_at or now
+    fields = ["service", "severity", "incident", "suppressed_by", "last_received_at"]
+    row.save(update_fields=[*fields, "repeat_count", "status", "resolved_at", "ends_at"])
+    row.refresh_from_db(fields=["repeat_count"])
+    return row
 
 
 def _declare(integration: Integration, items: list[Planned], now: datetime) -> Incident:
