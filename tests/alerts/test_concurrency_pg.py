@@ -18,7 +18,7 @@ from tests.racing import race
 from .conftest import alertmanager_payload, am_alert, event_payload
 
 # The module, not the function the package exports under the same name.
-ingest_module = importlib.import_module("incidents.alerts.services.ingest")
+locks_module = importlib.import_module("incidents.alerts.services.locks")
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -78,7 +78,7 @@ def test_a_lock_not_granted_in_time_answers_503_and_the_retry_counts_once(
     """Another transaction holds the integration row past ``lock_timeout``: PostgreSQL
     cancels the wait (LockNotAvailable), the endpoint answers 503 with Retry-After, nothing
     is written; the monitor's retry then goes through."""
-    monkeypatch.setattr(ingest_module, "LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(locks_module, "LOCK_TIMEOUT", "200ms")
     held, release = threading.Event(), threading.Event()
 
     def hold():

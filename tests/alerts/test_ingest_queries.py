@@ -19,7 +19,7 @@ from .conftest import alertmanager_payload, am_alert
 
 URL = "/api/v1/alerts/alertmanager/"
 # The module, not the function the package exports under the same name.
-ingest_module = importlib.import_module("incidents.alerts.services.ingest")
+locks_module = importlib.import_module("incidents.alerts.services.locks")
 
 
 def _count(call) -> int:
@@ -89,7 +89,7 @@ def test_a_delivery_in_flight_holds_up_its_own_alert_only(
     """Another transaction holds the locks of alert 1's delivery: alert 2 to the same
     integration goes through at once; alert 1 again waits past ``lock_timeout`` and answers
     503 (the monitor retries), writing nothing."""
-    monkeypatch.setattr(ingest_module, "LOCK_TIMEOUT", "300ms")
+    monkeypatch.setattr(locks_module, "LOCK_TIMEOUT", "300ms")
     integration, token = alertmanager.integration, alertmanager.token
     held, release = threading.Event(), threading.Event()
 
@@ -97,7 +97,7 @@ def test_a_delivery_in_flight_holds_up_its_own_alert_only(
         try:
             with transaction.atomic():
                 alerts = parse("alertmanager", alertmanager_payload(am_alert(1)))
-                ingest_module._lock(integration, alerts)
+                locks_module.lock_delivery(integration, [a.dedup_key for a in alerts])
                 held.set()
                 release.wait(timeout=30)
         finally:

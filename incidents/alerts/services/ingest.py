@@ -27,7 +27,6 @@ is none to join, an advisory lock per service serialises the check and the decla
 two integrations alerting on one service at once make one incident.
 """
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,12 +41,11 @@ from ...models import Incident, TimelineEntry
 from ...services import incident_acknowledge, incident_declare, incident_set_status, timeline_add
 from ...services._base import EARLIEST, _now
 from ..models import Alert, Integration, MaintenanceWindow
-from . import heartbeats, maintenance
+from . import heartbeats, locks, maintenance
 from .parse import ACKNOWLEDGE, RESOLVE, TRIGGER, ParsedAlert, key_from_labels
 from .routing import Router
 
 FIRING, RESOLVED = Alert.Status.FIRING, Alert.Status.RESOLVED
-LOCK_TIMEOUT = "5s"  # a lock held longer answers 503 Retry-After, and the monitor retries
 TITLE_LIMIT = Incident._meta.get_field("title").max_length
 SHOWN_IN_ENTRY = 10
 # What planning and the writes read of an alert already firing (not its labels, annotations
@@ -177,45 +175,6 @@ def _outlived_windows(alerts, now: datetime) -> set[int]:
     return {pk for pk, window in held.items() if window in ended}
 
 
-DEDUP_BUCKETS = 64  # advisory locks per delivery at most (a batch takes them all)
-
-
-def _advisory_key(*parts) -> int:
-    """A stable signed 64-bit key for ``pg_advisory_xact_lock`` (the same in every process)."""
-    text = ":".join(["incidents.alerts", *map(str, parts)])
-    return int.from_bytes(
-        hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True
-    )
-
-
-def _advisory_sql(keys) -> str:
-    """Take the advisory locks in ascending order (deadlock-free); ints only, no parameters."""
-    return "SELECT " + ", ".join(f"pg_advisory_xact_lock({int(k)})" for k in sorted(set(keys)))
-
-
-def _lock(integration: Integration, alerts: list[ParsedAlert]) -> None:
-    """Step 1 of the module's docstring, in one round trip (PostgreSQL only)."""
-    if connection.vendor != "postgresql":
-        return
-    buckets = {_advisory_key(_key(integration, a)) % DEDUP_BUCKETS for a in alerts}
-    table = connection.ops.quote_name(Integration._meta.db_table)
-    sql = [
-        f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'",
-        f"SELECT 1 FROM {table} WHERE id = {int(integration.pk)} FOR KEY SHARE",
-    ]
-    if buckets:
-        sql.append(_advisory_sql(_advisory_key("dedup", integration.pk, b) for b in buckets))
-    with connection.cursor() as cursor:
-        cursor.execute("; ".join(sql))
-
-
-def _lock_service(service_id: int) -> None:
-    """Serialise declaring on this service (PostgreSQL; SQLite is serialised already)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_advisory_sql([_advisory_key("group", service_id)]))
-
-
 def ingest(
     *, integration: Integration, alerts: list[ParsedAlert], now: datetime | None = None
 ) -> IngestResult:
@@ -223,7 +182,7 @@ def ingest(
     now = _now(now)
     result = IngestResult()
     with transaction.atomic():
-        _lock(integration, alerts)
+        locks.lock_delivery(integration, [_key(integration, a) for a in alerts])
         locked = integration
         alerts = heartbeats.watchdog_pings(integration=locked, alerts=alerts, now=now)
         planned = plan(integration=locked, alerts=alerts, now=now, group=False)
@@ -347,7 +306,7 @@ def _new_alerts(integration, planned, now, result) -> None:
         if target is None and connection.vendor == "postgresql":
             # Another delivery (any integration) may be declaring on this service: serialise,
             # then look again (READ COMMITTED: the next statement sees what it committed).
-            _lock_service(service_id)
+            locks.lock_service(service_id)
             target = group_target(service_id=service_id, window=integration.group_window, now=now)
         if target is None:
             incident = _declare(integration, items, now)
