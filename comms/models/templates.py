@@ -1,0 +1,34 @@
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from comms.models.audience import Audience
+
+
+class Template(models.Model):
+    """A message template: subject and body with placeholders from the incident, rendered in a
+    sandbox (``comms.rendering``)."""
+
+    class Kind(models.TextChoices):
+        DECLARED = "declared", "Incident declared"
+        INVESTIGATING = "investigating", "Investigating update"
+        STATUS_UPDATE = "status_update", "Status update"
+        RESOLVED = "resolved", "Resolved"
+        CUSTOMER_OUTAGE = "customer_outage", "Customer outage notice"
+        CUSTOMER_RESOLUTION = "customer_resolution", "Customer resolution notice"
+        STATUS_PAGE = "status_page", "Status-page update"
+        EXECUTIVE_BRIEFING = "executive_briefing", "Executive briefing"
+        POST_INCIDENT_EMAIL = "post_incident_email", "Post-incident customer e-mail"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    audience = models.CharField(max_length=12, choices=Audience.choices)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,9 @@
+"""Learning: postmortems, action items, drills and the cost of incidents. One module per
+area; this names the public parts."""
+
+from postmortems.models.actions import ActionItem
+from postmortems.models.cost import CostAssessment
+from postmortems.models.drills import Drill
+from postmortems.models.postmortems import Postmortem
+
+__all__ = ["ActionItem", "CostAssessment", "Drill", "Postmortem"]
