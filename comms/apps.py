@@ -1,8 +1,18 @@
 from ircore import hooks
+from ircore.roles import INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
 
 
 class CommsConfig(hooks.IRAppConfig):
     name = "comms"
+
+    role_grants = {
+        # The record of updates due is the clock's: everyone who works incidents reads it
+        # (support writes the notices that settle it); nobody edits it.
+        INCIDENT_MANAGERS: {"updatedue": "view"},
+        RESPONDERS: {"updatedue": "view"},
+        SUPPORT: {"updatedue": "view"},
+        LEADERSHIP: {"updatedue": "view"},
+    }
 
     def ready(self) -> None:
         # The update cadence follows the incident's moves (declared, severity, status).
