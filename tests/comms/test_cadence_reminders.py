@@ -6,6 +6,7 @@ due, not history; /healthz says how late the reminders are. Time is injected (``
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from comms.health import reminder_lateness
 from comms.models import UpdateDue
@@ -191,3 +192,12 @@ def test_healthz_says_how_late_the_oldest_unreminded_update_is(declare):
         "late_after_seconds": 120,
     }
     assert incident.pk
+
+
+def test_healthz_lists_the_update_cadence_as_late_when_reminders_stop(client, declare):
+    declare(0)
+    cadence_tick(now=at(1))
+    with time_machine.travel(at(20), tick=False):
+        report = client.get("/healthz").json()
+    assert report["checks"]["update_cadence"]["late_seconds"] == 300
+    assert "update_cadence" in report["late"]
