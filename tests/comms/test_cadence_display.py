@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from comms.services.cadence import cadence_tick
+from ircore import hooks
 from ircore.models import Profile
 
 from .cadence_fixtures import *  # noqa: F403  (the fixtures)
@@ -109,3 +110,18 @@ def test_the_incident_page_reads_the_updates_due_in_one_query(
         client.get(path)
     updates = [q["sql"] for q in captured.captured_queries if "comms_updatedue" in q["sql"]]
     assert len(updates) == 1  # both audiences' pending rows, read once
+
+
+def test_the_badges_hook_asks_nothing_for_an_empty_board(declare, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert hooks.incident_badges([], now=at(0)) == {}
+    incident = declare(0)
+    cadence_tick(now=at(1))
+    with django_assert_num_queries(1):
+        badges = hooks.incident_badges([incident], now=at(20))
+    assert badges == {
+        incident.pk: [
+            ("Internal update", "overdue by 5m, due 09:15 UTC", "overdue"),
+            ("Customer update", "due 09:30 UTC, in 10m", "due"),
+        ]
+    }
