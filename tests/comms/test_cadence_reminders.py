@@ -11,6 +11,7 @@ import time_machine
 from comms.health import reminder_lateness
 from comms.models import UpdateDue
 from comms.services.cadence import cadence_tick
+from comms.tasks import cadence_due
 from incidents import services
 from incidents.models import TimelineEntry
 from ircore.models import Delivery, Profile
@@ -201,3 +202,12 @@ def test_healthz_lists_the_update_cadence_as_late_when_reminders_stop(client, de
         report = client.get("/healthz").json()
     assert report["checks"]["update_cadence"]["late_seconds"] == 300
     assert "update_cadence" in report["late"]
+
+
+def test_the_beat_task_runs_the_tick_at_the_current_time(declare):
+    declare(0)
+    with time_machine.travel(at(1), tick=False):
+        assert cadence_due() == 0
+    with time_machine.travel(at(16), tick=False):
+        assert cadence_due() == 1
+        assert cadence_due() == 0
