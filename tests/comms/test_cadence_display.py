@@ -125,3 +125,5 @@ def test_the_badges_hook_asks_nothing_for_an_empty_board(declare, django_assert_
             ("Customer update", "due 09:30 UTC, in 10m", "due"),
         ]
     }
+    just_due = hooks.incident_badges([incident], now=at(15.5))[incident.pk][0]
+    assert just_due == ("Internal update", "due now, 09:15 UTC", "overdue")
