@@ -1,0 +1,1 @@
+from comms.admin import cadence  # noqa: F401
