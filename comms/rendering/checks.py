@@ -176,6 +176,13 @@ def _assigned(tree: nodes.Template) -> set[str]:
 
 def problems(source: str, *, field: str = "body", limit: int) -> list[str]:
     """What is wrong with one template text (subject or body), in short messages."""
+    try:
+        return _problems(source, field=field, limit=limit)
+    except RecursionError:  # ((((... a few thousand deep: Jinja's parser recurses
+        return ["the template nests too deeply"]
+
+
+def _problems(source: str, *, field: str, limit: int) -> list[str]:
     if len(source) > MAX_SOURCE:
         return [f"is {len(source):,} characters long (at most {MAX_SOURCE:,})"]
     bad = bad_characters(source)

@@ -9,11 +9,14 @@ everything it can do is bounded per render (a ``Budget`` held in a context varia
 2. Loops: at most ``MAX_ITERATIONS`` items over all loops of a render. Nested loops with empty
    bodies write nothing, so an output cap alone would never stop them. ``range`` gives at most
    ``MAX_RANGE`` numbers; ``recursive`` loops are refused when the template is compiled.
+   Each item also looks at the clock: a render stops after ``MAX_SECONDS`` whatever the
+   loop does (comparing long texts, say, which nothing else counts).
 3. Calls (macros, ``range``, ``loop.cycle``): at most ``MAX_CALLS``, nested at most
    ``MAX_DEPTH`` deep, so a macro that calls itself stops with a clear error.
 4. Work: every piece of output written (at the top level and inside macros, ``{% set %}``
    and ``{% filter %}`` blocks, which buffer), every ``~``, every ``+`` or ``*`` on text or
-   lists, and every filter's input is charged; at most ``MAX_WORK`` characters per render.
+   lists, every slice and every filter's input is charged; at most ``MAX_WORK`` characters
+   per render (which also bounds the longest text a render can hold).
    What could build a huge value in one step is checked before it runs (``"x" * 10**9``,
    ``10 ** 10 ** 10``, ``indent(10**9)``), and whole numbers stay under ``MAX_INT_BITS``.
 5. Filters: a fixed list (``FILTERS``); none that pads, formats or dumps objects.
@@ -25,10 +28,11 @@ The streaming output cap (``MAX_BODY``) is applied by the caller, ``render_text`
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +52,8 @@ MAX_ITERATIONS = 10_000
 MAX_RANGE = 1_000
 MAX_CALLS = 1_000
 MAX_DEPTH = 20
-MAX_WORK = 1_000_000
+MAX_WORK = 250_000
+MAX_SECONDS = 2.0
 MAX_INT_BITS = 256
 
 LOOP_ATTRIBUTES = frozenset(
@@ -87,6 +92,7 @@ class Budget:
     calls: int = 0
     depth: int = 0
     work: int = 0
+    deadline: float = field(default_factory=lambda: time.monotonic() + MAX_SECONDS)
 
     def iterate(self, count: int = 1) -> None:
         self.iterations += count
@@ -97,6 +103,11 @@ class Budget:
         self.work += characters
         if self.work > MAX_WORK:
             raise RenderError(f"the template writes or processes more than {MAX_WORK:,} characters")
+        self.tick()
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise RenderError(f"the template takes longer than {MAX_SECONDS:g} seconds to render")
 
 
 _BUDGET: ContextVar[Budget | None] = ContextVar("comms_render_budget", default=None)
@@ -288,6 +299,21 @@ class BoundedCodeGenerator(CodeGenerator):
         self._loop_iterables.add(id(node.iter))
         super().visit_For(node, frame)
 
+    def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:
+        # Jinja writes a slice as Python's own ``x[a:b]``; here it is charged like any copy.
+        if not isinstance(node.arg, nodes.Slice):
+            super().visit_Getitem(node, frame)
+            return
+        self.write("environment.ir_slice(")
+        self.visit(node.node, frame)
+        for part in (node.arg.start, node.arg.stop, node.arg.step):
+            self.write(", ")
+            if part is None:
+                self.write("None")
+            else:
+                self.visit(part, frame)
+        self.write(")")
+
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.ir_concat((")
         for arg in node.nodes:
@@ -320,8 +346,14 @@ class MessageEnvironment(ImmutableSandboxedEnvironment):
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         return isinstance(obj, LoopContext) and attr in LOOP_ATTRIBUTES
 
+    def wrap_str_format(self, value: Any) -> None:
+        # Jinja lets ``"{:>999999999}".format(x)`` through its own formatter; here
+        # ``str.format`` is an attribute like any other, and refused.
+        return None
+
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = _budget()
+        budget.tick()
         budget.calls += 1
         budget.depth += 1
         try:
@@ -363,7 +395,14 @@ class MessageEnvironment(ImmutableSandboxedEnvironment):
         if not hasattr(iterable, "__len__"):
             iterable = list(iterable)
         budget.iterate(len(iterable))
-        return iterable
+        return _ticking(iterable, budget)
+
+    def ir_slice(self, value: Any, start: Any, stop: Any, step: Any) -> Any:
+        if isinstance(value, Undefined):
+            return value[start:stop:step]  # StrictUndefined raises, naming what is missing
+        part = value[start:stop:step]
+        _budget().spend(_size(part))
+        return part
 
     def ir_concat(self, parts: tuple) -> str:
         text = "".join(printable(part) for part in parts)
@@ -373,6 +412,12 @@ class MessageEnvironment(ImmutableSandboxedEnvironment):
     def ir_out(self, text: str) -> str:
         _budget().spend(len(text))
         return text
+
+
+def _ticking(items: Any, budget: Budget) -> Iterator[Any]:
+    for item in items:
+        budget.tick()
+        yield item
 
 
 def _whole(value: Any) -> bool:
