@@ -1,0 +1,1 @@
+"""The communications verbs that change state, one module per area."""
