@@ -1,0 +1,1 @@
+from comms.admin import templates  # noqa: F401
