@@ -213,3 +213,26 @@ def test_leadership_reads_templates_but_does_not_preview(client, world):
 def test_preview_of_a_missing_template_is_404(client, world):
     as_user(client, world.manager)
     assert client.get(reverse("admin:comms_template_preview", args=[987654])).status_code == 404
+
+
+# Written out, not derived from role_grants: a grant changed by mistake fails here.
+PERMS = {
+    "manager": {
+        "comms.view_template",
+        "comms.add_template",
+        "comms.change_template",
+        "comms.delete_template",
+        "comms.preview_template",
+    },
+    "responder": {"comms.view_template", "comms.preview_template"},
+    "support": {"comms.view_template", "comms.preview_template"},
+    "leader": {"comms.view_template"},
+    "outsider": set(),
+}
+
+
+@pytest.mark.parametrize("who", sorted(PERMS))
+def test_the_template_permissions_of_each_role_group(cast, who):
+    user = getattr(cast, who)
+    held = {p for p in user.get_all_permissions() if p.endswith("_template")}
+    assert held == PERMS[who]

@@ -27,15 +27,15 @@ def test_only_apps_that_define_an_optional_hook_are_asked():
         for hook in (hooks.LoadsDefaults, hooks.LoadsDemo, hooks.HasOwnData)
     }
     assert asked == {
-        hooks.LoadsDefaults: ["incidents"],  # runbooks
+        hooks.LoadsDefaults: ["incidents", "comms"],  # runbooks; templates
         hooks.LoadsDemo: ["incidents", "oncall"],
         hooks.HasOwnData: ["incidents", "oncall"],
     }
 
 
 def test_role_grants_default_to_nothing_and_list_the_apps_that_grant():
-    assert apps.get_app_config("comms").role_grants == {}
-    assert [label for label, _ in hooks.role_grants()] == ["ircore", "incidents", "oncall"]
+    assert hooks.IRAppConfig.role_grants == {}
+    assert [label for label, _ in hooks.role_grants()] == ["ircore", "incidents", "oncall", "comms"]
 
 
 class Recorder(hooks.IRAppConfig):
