@@ -23,11 +23,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from comms.models import Audience, Template
 from comms.permissions import PREVIEW_TEMPLATE
-from comms.rendering import INTERNAL, PLACEHOLDERS, TIME_FORMAT, RenderError, example, render
+from comms.rendering import INTERNAL, PLACEHOLDERS, RenderError, example, render
 from comms.rendering.sandbox import ENVIRONMENT
 from comms.services.templates import template_delete, template_save
 from incidents.models import Incident
-from ircore.markdown import render_markdown
 from ircore.verbs import may
 
 # The incidents the picker offers, newest open ones first (incident_open_first_idx); any
@@ -161,7 +160,7 @@ class TemplateAdmin(SimpleHistoryAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["ir_templates"] = {
             "placeholders": placeholder_rows(),
-            "time_format": TIME_FORMAT,
+            "time_example": example("detected_at"),
             "can_preview": obj is not None and may(request.user, PREVIEW_TEMPLATE),
             "preview_url": self._url("preview", obj.pk) if obj is not None else "",
         }
@@ -192,7 +191,6 @@ class TemplateAdmin(SimpleHistoryAdmin):
             "form": form,
             "incident": incident,
             "rendered": rendered,
-            "body_html": render_markdown(rendered.body) if rendered else "",
             "error": error,
             "internal": internal,
             "change_url": self._url("change", template.pk),

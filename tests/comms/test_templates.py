@@ -131,3 +131,18 @@ def test_shipped_customer_templates_show_customers_nothing_internal(cast, resolv
     alert = Template.objects.get(name="Initial alert")
     out = render(alert.subject, alert.body, world.incident, now=at(60))
     assert "MARK-Internal Ledger" in out.body and "Rob MARK-Ross" in out.body
+
+
+def test_drafting_offers_the_active_templates_of_an_audience(cast):
+    build(cast)
+    Template.objects.filter(name="Status page update").update(active=False)
+
+    offered = Template.objects.offered(Audience.CUSTOMERS)
+
+    assert [(t.kind, t.name) for t in offered] == [
+        ("customer_outage", "Service outage notification"),
+        ("customer_resolution", "Resolution notification"),
+        ("customer_resolution", "Status page resolved"),
+        ("post_incident_email", "Update e-mail to affected customers"),
+    ]
+    assert not Template.objects.offered(Audience.EXECUTIVES).exists()
