@@ -1,22 +1,53 @@
 from ircore import hooks
-from ircore.roles import INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
+from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS, SUPPORT
+
+# What each role group holds, one block per area of the app.
+# Templates: incident managers write them; responders and support read and preview them
+# against an incident (support drafts customer notices from them); leadership reads them.
+TEMPLATE_GRANTS = {
+    INCIDENT_MANAGERS: {"template": ALL, "perm:preview_template": "template"},
+    RESPONDERS: {"template": "view", "perm:preview_template": "template"},
+    SUPPORT: {"template": "view", "perm:preview_template": "template"},
+    LEADERSHIP: {"template": "view"},
+}
+# The record of updates due is the clock's: everyone who works incidents reads it (support
+# writes the notices that settle it); nobody edits it.
+CADENCE_GRANTS = {
+    INCIDENT_MANAGERS: {"updatedue": "view"},
+    RESPONDERS: {"updatedue": "view"},
+    SUPPORT: {"updatedue": "view"},
+    LEADERSHIP: {"updatedue": "view"},
+}
+
+
+def merged(*blocks: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """One ``role_grants`` from each area's block."""
+    grants: dict[str, dict[str, str]] = {}
+    for block in blocks:
+        for group, perms in block.items():
+            grants.setdefault(group, {}).update(perms)
+    return grants
 
 
 class CommsConfig(hooks.IRAppConfig):
     name = "comms"
+    verbose_name = "Communications"
 
-    role_grants = {
-        # The record of updates due is the clock's: everyone who works incidents reads it
-        # (support writes the notices that settle it); nobody edits it.
-        INCIDENT_MANAGERS: {"updatedue": "view"},
-        RESPONDERS: {"updatedue": "view"},
-        SUPPORT: {"updatedue": "view"},
-        LEADERSHIP: {"updatedue": "view"},
-    }
+    role_grants = merged(TEMPLATE_GRANTS, CADENCE_GRANTS)
 
     def ready(self) -> None:
-        # The update cadence follows the incident's moves (declared, severity, status).
-        from . import receivers_cadence  # noqa: F401
+        # The verbs (ircore.verbs), the policy file's templates section, and the update
+        # cadence following the incident's moves (declared, severity, status).
+        from . import permissions, receivers_cadence  # noqa: F401
+        from .policy import register as register_policy_sections
+
+        register_policy_sections()
+
+    def load_defaults(self) -> str:
+        # The shipped templates, for an install whose policy predates them.
+        from .services.templates import load_default_templates
+
+        return load_default_templates()
 
     def health_checks(self) -> dict[str, dict]:
         from .health import health_checks
@@ -24,7 +55,6 @@ class CommsConfig(hooks.IRAppConfig):
         return health_checks()
 
     def load_demo(self, **context) -> dict[str, int]:
-        # The update cadence's part (other comms areas add theirs beside it).
         from .demo_cadence import load_demo as load_cadence_demo
 
         return load_cadence_demo(**context)

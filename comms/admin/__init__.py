@@ -1,1 +1,1 @@
-from comms.admin import cadence  # noqa: F401
+from comms.admin import cadence, templates  # noqa: F401

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comms', '0001_initial'),
+        ('comms', '0002_templates'),
         ('incidents', '0005_alert_severities_move_with_the_scheme'),
     ]
 

@@ -1,1 +1,1 @@
-"""The verbs of the comms app, one module per area (``cadence``, ...)."""
+"""The verbs of the comms app, one module per area (templates, notices, cadence, subscribers)."""
