@@ -27,7 +27,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from .checks import available, problems
-from .context import context_for, next_update_at
+from .context import context_for
 from .placeholders import EXAMPLE, INTERNAL, PLACEHOLDERS, TIME_FORMAT, example
 from .sandbox import MAX_BODY, MAX_SOURCE, MAX_SUBJECT, RenderError, bounded, render_text
 
@@ -88,7 +88,6 @@ __all__ = [
     "Rendered",
     "context_for",
     "example",
-    "next_update_at",
     "render",
     "render_context",
     "validate",

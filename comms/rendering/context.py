@@ -2,7 +2,7 @@
 and numbers only (never a model instance), shaped exactly like ``placeholders.EXAMPLE``.
 
 Four queries: the incident with its severity and type, its affected services, its current
-role holders (with their profiles), and the last published notice per audience.
+role holders (with their profiles), and the updates it owes (the cadence's pending rows).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Max, Q
 from django.utils import timezone
 
-from comms.models import Audience, Notice
+from comms.models import Audience
+from comms.selectors import next_updates_due
 from incidents.models import Incident, IncidentService, RoleAssignment
 from ircore.links import absolute_url
 
@@ -48,25 +48,8 @@ def spoken(span: timedelta | None) -> str | None:
     return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n)
 
 
-def next_update_at(
-    incident: Incident, audience: str, last_sent: datetime | None
-) -> datetime | None:
-    """When the next update for ``audience`` is due: the severity's cadence after the last
-    published update (or the declaration); none once resolved or without a cadence.
-
-    The cadence area owns this rule (``comms.selectors.next_update_due``); this is the one
-    place the templates read it from, to be pointed at that selector when both are merged.
-    """
-    if not incident.is_open:
-        return None
-    every = (
-        incident.severity.internal_update_every
-        if audience == Audience.INTERNAL
-        else incident.severity.customer_update_every
-    )
-    if not every:
-        return None
-    return max(last_sent or incident.declared_at, incident.declared_at) + every
+def _due_at(owed: Any) -> datetime | None:
+    return owed.due_at if owed else None
 
 
 def _person(user: Any) -> str:
@@ -119,14 +102,7 @@ def context_for(incident: Incident, *, now: datetime | None = None) -> dict[str,
         return _person(people[0]) if people else None
 
     ic = holders.get(RoleAssignment.Role.INCIDENT_COMMANDER)
-    last = (
-        Notice.objects.published()
-        .filter(incident=incident)
-        .aggregate(
-            internal=Max("published_at", filter=Q(audience=Audience.INTERNAL)),
-            customers=Max("published_at", filter=Q(audience=Audience.CUSTOMERS)),
-        )
-    )
+    due = next_updates_due([incident], now=now).get(incident.pk, {})
     started = incident.detected_at or incident.declared_at
     return {
         "reference": incident.reference,
@@ -164,10 +140,9 @@ def context_for(incident: Incident, *, now: datetime | None = None) -> dict[str,
         "resolved_at": when(incident.resolved_at),
         "now": when(now),
         "duration": spoken((incident.resolved_at or now) - started),
-        "next_update_at": when(next_update_at(incident, Audience.INTERNAL, last["internal"])),
-        "next_customer_update_at": when(
-            next_update_at(incident, Audience.CUSTOMERS, last["customers"])
-        ),
+        # The cadence's own record of what is owed (comms.services.cadence).
+        "next_update_at": when(_due_at(due.get(Audience.INTERNAL))),
+        "next_customer_update_at": when(_due_at(due.get(Audience.CUSTOMERS))),
         "status_page_url": absolute_url(STATUS_PAGE_PATH),
         "incident_url": absolute_url(incident.get_absolute_url()),
     }

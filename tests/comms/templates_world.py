@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+from comms.services.cadence import cadence_reconcile
 from incidents import services
 from ircore import policy
 from ircore.models import Profile, Service, Severity
@@ -75,6 +76,8 @@ def build(cast, *, severity: str = "SEV-2") -> SimpleNamespace:
     services.incident_set_status(
         incident=incident, status="investigating", user=cast.manager, now=at(5 + 2)
     )
+    # What the cadence's receivers do once the declaration commits: plan the updates owed.
+    cadence_reconcile(incident_id=incident.pk, now=at(7), wait=True)
     incident.refresh_from_db()
     return SimpleNamespace(
         cast=cast, incident=incident, payments=payments, internal=internal, **vars(cast)
@@ -85,4 +88,5 @@ def resolve(world: SimpleNamespace, minutes: float = 55) -> None:
     services.incident_set_status(
         incident=world.incident, status="resolved", user=world.manager, now=at(minutes)
     )
+    cadence_reconcile(incident_id=world.incident.pk, now=at(minutes), wait=True)
     world.incident.refresh_from_db()

@@ -19,6 +19,7 @@ from comms.rendering import (
 )
 from comms.rendering.context import spoken
 from comms.rendering.placeholders import flatten
+from comms.services.cadence import update_sent
 from tests.comms.templates_world import at, build, resolve
 
 
@@ -90,7 +91,7 @@ def test_context_of_a_real_incident(world, settings):
 
 
 def test_next_update_counts_from_the_last_published_update_and_stops_at_resolution(world):
-    Notice.objects.create(
+    notice = Notice.objects.create(
         incident=world.incident,
         audience=Audience.INTERNAL,
         subject="Update",
@@ -98,11 +99,15 @@ def test_next_update_counts_from_the_last_published_update_and_stops_at_resoluti
         status=Notice.Status.PUBLISHED,
         published_at=at(20),
     )
+    update_sent(notice, now=at(20))
     assert context_for(world.incident, now=at(25))["next_update_at"] == "2025-03-14 10:50 UTC"
 
     resolve(world, 55)
     context = context_for(world.incident, now=at(70))
-    assert context["next_update_at"] is None and context["next_customer_update_at"] is None
+    # Nothing new is owed after resolution; the customer update overdue since 10:48 may
+    # still go out late (the cadence's rule), so it is still shown.
+    assert context["next_update_at"] is None
+    assert context["next_customer_update_at"] == "2025-03-14 10:48 UTC"
     assert context["resolved_at"] == "2025-03-14 11:10 UTC"
     assert context["duration"] == "55 minutes"  # detection to resolution, the seed's figure
 
