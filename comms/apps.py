@@ -9,8 +9,3 @@ class CommsConfig(hooks.IRAppConfig):
         roles.SUPPORT: {"subscriber": "view"},
         roles.LEADERSHIP: {"subscriber": "view"},
     }
-
-    def load_demo(self, *, people, services, now):
-        from comms.status.demo import load_status_demo
-
-        return load_status_demo(people=people, services=services, now=now)
