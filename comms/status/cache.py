@@ -7,11 +7,10 @@ derives from (incidents, their affected services, notices, services) writes a hi
 four index-only maxima) moves whenever the derived figures may: a key built on it is never
 stale in the ordinary case. Two transactions committing out of order (the later-numbered one
 first) can leave a key that does not move; every entry is therefore also bounded in time
-(its ``bucket``), so the page is never more than that behind.
+(its ``timeout``), so the page is never more than that behind.
 """
 
 import hashlib
-from datetime import datetime
 
 from django.core.cache import cache
 from django.db import connection
@@ -33,12 +32,6 @@ def data_marks() -> tuple:
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts))
         return tuple(cursor.fetchone())
-
-
-def bucket(now: datetime, seconds: int) -> int:
-    """Which ``seconds``-long slot of time ``now`` falls in: part of a key, it bounds how
-    long an entry can be used."""
-    return int(now.timestamp()) // seconds
 
 
 def cached(name: str, parts: tuple, compute, *, timeout: int):

@@ -159,7 +159,7 @@ def build(now: datetime | None = None) -> Page:
     marks = cache.data_marks()
     current = cache.cached(
         "current",
-        (marks, ids, cache.bucket(now, CURRENT_SECONDS)),
+        (marks, ids),
         lambda: _current(ids, now),
         timeout=CURRENT_SECONDS,
     )
@@ -168,7 +168,7 @@ def build(now: datetime | None = None) -> Page:
     every = LIVE_SECONDS if live else HISTORY_SECONDS
     history = cache.cached(
         "history",
-        (marks, ids, now.astimezone(UTC).date(), cache.bucket(now, every)),
+        (marks, ids, now.astimezone(UTC).date(), live),
         lambda: _history(ids, now),
         timeout=every,
     )
