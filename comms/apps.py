@@ -18,6 +18,12 @@ CADENCE_GRANTS = {
     SUPPORT: {"updatedue": "view"},
     LEADERSHIP: {"updatedue": "view"},
 }
+# Status page subscribers: managers see and remove them; support and leadership see them.
+STATUS_GRANTS = {
+    INCIDENT_MANAGERS: {"subscriber": "view delete"},
+    SUPPORT: {"subscriber": "view"},
+    LEADERSHIP: {"subscriber": "view"},
+}
 
 
 def merged(*blocks: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
@@ -33,7 +39,7 @@ class CommsConfig(hooks.IRAppConfig):
     name = "comms"
     verbose_name = "Communications"
 
-    role_grants = merged(TEMPLATE_GRANTS, CADENCE_GRANTS)
+    role_grants = merged(TEMPLATE_GRANTS, CADENCE_GRANTS, STATUS_GRANTS)
 
     def ready(self) -> None:
         # The verbs (ircore.verbs), the policy file's templates section, and the update
@@ -55,9 +61,12 @@ class CommsConfig(hooks.IRAppConfig):
         return health_checks()
 
     def load_demo(self, **context) -> dict[str, int]:
+        # Each area's demo rows: the overdue update of the open incident, the status page's
+        # history and subscriber.
         from .demo_cadence import load_demo as load_cadence_demo
+        from .status.demo import load_status_demo
 
-        return load_cadence_demo(**context)
+        return {**load_cadence_demo(**context), **load_status_demo(**context)}
 
     def incident_badges(self, incidents, *, now) -> dict[int, list[hooks.Badge]]:
         from .selectors import cadence_badges

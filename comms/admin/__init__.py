@@ -1,1 +1,3 @@
-from comms.admin import cadence, templates  # noqa: F401
+"""The comms admin, one module per area; importing the package registers them all."""
+
+from comms.admin import cadence, status, templates  # noqa: F401
