@@ -129,7 +129,7 @@ def as_markdown(postmortem: Postmortem) -> str:
     items = [_item_line(item) for item in pm.action_items.all()]
     section("Action items", "\n".join(items) or "_None._")
     section("Lessons learned", _or_none(pm.lessons_learned))
-    people = [_name(u) for u in pm.attendees.all()]
+    people = sorted(_name(u) for u in pm.attendees.all())
     people += [line.strip() for line in pm.other_attendees.splitlines() if line.strip()]
     meeting = [
         f"- **Date:** {_utc(pm.review_meeting_at)}",
