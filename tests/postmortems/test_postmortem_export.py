@@ -50,8 +50,12 @@ def pm(world):
     timeline_entry_add(
         postmortem=pm,
         user=world.ivy,
-        data={"text": "Root cause hypothesis:\n# index change", "occurred_at": T0 + timedelta(minutes=30), "starred": True},
-    )  # fmt: skip
+        data={
+            "text": "Root cause hypothesis:\n# index change",
+            "occurred_at": T0 + timedelta(minutes=30),
+            "starred": True,
+        },
+    )
     item = action_item_create(
         user=world.ivy,
         postmortem=pm,
