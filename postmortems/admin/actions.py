@@ -84,6 +84,13 @@ class TeamFilter(admin.SimpleListFilter):
 
 
 class ActionItemForm(forms.ModelForm):
+    ticket_url = forms.URLField(
+        label="External ticket",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=ActionItem._meta.get_field("ticket_url").help_text,
+    )
     reason = forms.CharField(
         label="Why not",
         required=False,

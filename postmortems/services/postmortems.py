@@ -4,8 +4,12 @@ re-open, hand over; and the reconciler that opens any the resolution signal miss
 Each verb runs in one transaction on the locked postmortem row, checks its rule (raising
 ``RuleError``/``ConflictError``/``NotAllowed``, which rolls everything back), writes history
 (who, and why) and an entry of kind ``postmortem`` on the incident's timeline. The admin, the
-API, the receiver and the beat task all call these; none repeats the logic. The deadline
-clock (reminders, overdue notices, telling the manager) is in ``postmortem_clock``.
+API, the receiver and the beat task all call these; none repeats the logic.
+
+This module opens and writes; review and publication are in ``postmortem_review``, the
+postmortem's timeline rows in ``postmortem_timeline``, what they share in ``postmortem_base``
+(all named here too), the deadline clock (reminders, overdue notices, telling the manager) in
+``postmortem_clock``.
 
 Decisions (README "Postmortems and action items"):
 
@@ -27,138 +31,55 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from incidents.models import Incident, RoleAssignment, TimelineEntry
-from incidents.services import timeline_add
+from incidents.models import Incident, RoleAssignment
 from ircore.errors import ConflictError, RuleError
-from ircore.validators import plain_text_problem
 
 from .. import permissions as perms
-from ..models import Postmortem, PostmortemTimelineEntry
+from ..models import Postmortem
+from .postmortem_base import (  # noqa: F401 - the public names live here too
+    COUNT_LIMITS,
+    EDITABLE,
+    IMPACT_COUNTS,
+    NEEDED_FOR_REVIEW,
+    SECTION_LIMIT,
+    SECTIONS,
+    STARRED_KINDS,
+    Status,
+    _copy_timeline,
+    aware,
+    for_history,
+    locked,
+    name_of,
+    note,
+    refresh,
+    text_of,
+    utc,
+    writable,
+)
+from .postmortem_review import (  # noqa: F401
+    postmortem_publish,
+    postmortem_reopen,
+    postmortem_send_back,
+    postmortem_submit,
+)
+from .postmortem_timeline import (  # noqa: F401
+    timeline_entry_add,
+    timeline_entry_remove,
+    timeline_entry_update,
+    timeline_refresh,
+)
 
 logger = logging.getLogger(__name__)
 
-Status = Postmortem.Status
-# Sections a person writes (Markdown), each at most this long: a long review, not a log dump.
-SECTION_LIMIT = 20_000
-SECTIONS = (
-    "summary",
-    "user_impact",
-    "business_impact",
-    "immediate_cause",
-    "contributing_factors",
-    "five_whys",
-    "root_cause",
-    "detection",
-    "went_well",
-    "went_poorly",
-    "lessons_learned",
-    "other_attendees",
-)
-IMPACT_COUNTS = ("customers_affected", "transactions_delayed", "transactions_failed")
-COUNT_LIMITS = {"customers_affected": 2**31 - 1}
-EDITABLE = (*SECTIONS, *IMPACT_COUNTS, "financial_impact", "review_meeting_at", "attendees")
-# Submitting for review needs at least these written (a review needs something to review).
-NEEDED_FOR_REVIEW = ("summary", "root_cause")
-# Incident timeline kinds pre-starred when copied: the moments every story has.
-STARRED_KINDS = {
-    TimelineEntry.Kind.DECLARED,
-    TimelineEntry.Kind.ACKNOWLEDGEMENT,
-    TimelineEntry.Kind.SEVERITY,
-    TimelineEntry.Kind.STATUS,
-}
 # The reconciler looks for missed openings among incidents resolved this recently (and
 # declared within OPEN_LOOKBACK, so it reads the open-first index, not all of history).
 RESOLVED_WINDOW = timedelta(days=30)
 OPEN_LOOKBACK = timedelta(days=120)
 BATCH = 200
-
-
-# --- shared helpers ----------------------------------------------------------------------------
-
-
-def name_of(user: Any) -> str:
-    if user is None:
-        return "system"
-    return user.get_full_name() or user.get_username()
-
-
-def for_history(obj: Any, user: Any, reason: str = "") -> Any:
-    """Tell simple-history who made the change and why when it is not a web request."""
-    if getattr(user, "pk", None):
-        obj._history_user = user
-    if reason:
-        obj._change_reason = reason[:100]
-    return obj
-
-
-def text_of(field: str, value: Any, limit: int, *, required: str = "") -> str:
-    """Text a person writes: storable, stripped, within ``limit``; ``required`` is the message
-    when it must not be empty."""
-    if value is None:
-        value = ""
-    problem = plain_text_problem(value, max_length=limit)
-    if problem:
-        raise RuleError(problem, field=field)
-    value = value.strip()
-    if required and not value:
-        raise RuleError(required, field=field)
-    return value
-
-
-def aware(field: str, value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        raise RuleError("Give a date and time.", field=field)
-    if timezone.is_naive(value):
-        raise RuleError("Give a time with its time zone (or in UTC).", field=field)
-    return value
-
-
-def utc(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "no deadline"
-
-
-def note(postmortem: Postmortem, text: str, user: Any, now: datetime, **data: Any) -> None:
-    """An entry of kind ``postmortem`` on the incident's timeline (a closed incident takes it:
-    the link to its postmortem is what a finished record still gets)."""
-    timeline_add(
-        incident=postmortem.incident,
-        kind=TimelineEntry.Kind.POSTMORTEM,
-        text=text,
-        author=user if getattr(user, "pk", None) else None,
-        occurred_at=now,
-        data={"postmortem": postmortem.pk, **data},
-    )
-
-
-def locked(postmortem: Postmortem) -> Postmortem:
-    """Re-read under a row lock (the incident's own row is not locked: its verbs are not ours)."""
-    return (
-        Postmortem.objects.select_for_update(of=("self",))
-        .select_related("incident__severity", "owner")
-        .get(pk=postmortem.pk)
-    )
-
-
-def writable(row: Postmortem) -> None:
-    if row.is_published:
-        raise ConflictError(
-            f"The postmortem of {row.incident.reference} is published and read-only; "
-            "re-open it with a reason to change it.",
-            field="status",
-        )
-
-
-def refresh(caller: Any, fresh: Any) -> Any:
-    if caller is not fresh:
-        caller.refresh_from_db()
-    return fresh
 
 
 # --- who owns it, when it is due ----------------------------------------------------------------
@@ -275,36 +196,6 @@ def postmortem_open(
             ) from None
         return found
     return row
-
-
-def _copy_timeline(row: Postmortem, user: Any) -> int:
-    """Copy the incident's timeline entries the postmortem does not have yet, as its rows."""
-    have = set(
-        PostmortemTimelineEntry.objects.filter(postmortem=row, source__isnull=False).values_list(
-            "source_id", flat=True
-        )
-    )
-    entries = TimelineEntry.objects.filter(incident_id=row.incident_id).order_by(
-        "occurred_at", "id"
-    )
-    new = [
-        for_history(
-            PostmortemTimelineEntry(
-                postmortem=row,
-                occurred_at=e.occurred_at,
-                text=e.text,
-                kind=e.kind,
-                source=e,
-                starred=e.kind in STARRED_KINDS,
-            ),
-            user,
-        )
-        for e in entries
-        if e.pk not in have and e.kind != TimelineEntry.Kind.POSTMORTEM
-    ]
-    for entry in new:  # one by one, so each lands in history
-        entry.save()
-    return len(new)
 
 
 def postmortem_follow_resolution(
@@ -504,182 +395,3 @@ def postmortem_reassign(
             link=absolute_url(row.get_absolute_url()),
         )
     return refresh(postmortem, row)
-
-
-# --- review and publication ----------------------------------------------------------------------
-
-
-def postmortem_submit(
-    *, postmortem: Postmortem, user: Any, now: datetime | None = None
-) -> Postmortem:
-    """Draft -> in review, once the summary and the root cause are written."""
-    with transaction.atomic():
-        row = locked(postmortem)
-        now = now or timezone.now()
-        perms.check(perms.may_write(user, row), "send this postmortem for review")
-        if row.status != Status.DRAFT:
-            raise ConflictError(f"It is {row.get_status_display().lower()}, not a draft.", "status")
-        for field in NEEDED_FOR_REVIEW:
-            if not getattr(row, field).strip():
-                raise RuleError(
-                    f"Write the {field.replace('_', ' ')} before sending it for review.", field
-                )
-        row.status, row.submitted_at = Status.IN_REVIEW, now
-        for_history(row, user, "sent for review")
-        row.save(update_fields=["status", "submitted_at"])
-        note(row, f"{name_of(user)} sent the postmortem for review.", user, now)
-    return refresh(postmortem, row)
-
-
-def postmortem_send_back(
-    *, postmortem: Postmortem, user: Any, reason: str, now: datetime | None = None
-) -> Postmortem:
-    """In review -> draft, with what to change."""
-    reason = text_of("reason", reason, 2000, required="Say what should change.")
-    with transaction.atomic():
-        row = locked(postmortem)
-        now = now or timezone.now()
-        perms.check(perms.may_write(user, row), "send this postmortem back")
-        if row.status != Status.IN_REVIEW:
-            raise ConflictError(
-                f"It is {row.get_status_display().lower()}, not in review.", "status"
-            )
-        row.status = Status.DRAFT
-        for_history(row, user, f"sent back: {reason}")
-        row.save(update_fields=["status"])
-        note(row, f"{name_of(user)} sent the postmortem back to draft: {reason}", user, now)
-    return refresh(postmortem, row)
-
-
-def postmortem_publish(
-    *, postmortem: Postmortem, user: Any, now: datetime | None = None
-) -> Postmortem:
-    """In review -> published (incident managers). Its reminders stop."""
-    with transaction.atomic():
-        row = locked(postmortem)
-        now = now or timezone.now()
-        perms.check(perms.may(user, perms.PUBLISH_POSTMORTEM), "publish postmortems")
-        if row.status != Status.IN_REVIEW:
-            raise ConflictError(
-                f"Only a postmortem in review can be published; this one is "
-                f"{row.get_status_display().lower()}.",
-                field="status",
-            )
-        first = row.published_at is None
-        row.status = Status.PUBLISHED
-        if first:
-            row.published_at, row.published_by = now, user
-        row.next_reminder_at = None
-        for_history(row, user, "published" if first else "published again")
-        row.save(update_fields=["status", "published_at", "published_by", "next_reminder_at"])
-        late = row.due_at is not None and row.published_at > row.due_at
-        timing = (
-            f", {'after' if late else 'by'} its deadline {utc(row.due_at)}" if row.due_at else ""
-        )
-        again = "" if first else " again"
-        note(row, f"{name_of(user)} published the postmortem{again}{timing}.", user, now)
-    return refresh(postmortem, row)
-
-
-def postmortem_reopen(
-    *, postmortem: Postmortem, user: Any, reason: str, now: datetime | None = None
-) -> Postmortem:
-    """Published -> draft, with a reason (incident managers)."""
-    reason = text_of("reason", reason, 2000, required="Say why it is re-opened.")
-    with transaction.atomic():
-        row = locked(postmortem)
-        now = now or timezone.now()
-        perms.check(perms.may(user, perms.REOPEN_POSTMORTEM), "re-open postmortems")
-        if not row.is_published:
-            raise ConflictError("Only a published postmortem can be re-opened.", field="status")
-        row.status, row.reopened_at, row.reopen_reason = Status.DRAFT, now, reason
-        for_history(row, user, f"re-opened: {reason}")
-        row.save(update_fields=["status", "reopened_at", "reopen_reason"])
-        note(row, f"{name_of(user)} re-opened the postmortem: {reason}", user, now)
-    return refresh(postmortem, row)
-
-
-# --- its timeline rows ---------------------------------------------------------------------------
-
-
-def _entry_values(data: Mapping[str, Any]) -> dict[str, Any]:
-    clean: dict[str, Any] = {}
-    for field, value in data.items():
-        if field == "text":
-            clean[field] = text_of(
-                field, value, TimelineEntry.NOTE_LIMIT, required="Write what happened."
-            )
-        elif field == "occurred_at":
-            clean[field] = aware(field, value)
-            if clean[field] is None:
-                raise RuleError("Give the time it happened.", field=field)
-        elif field == "starred":
-            if not isinstance(value, bool):
-                raise RuleError("Give true or false.", field=field)
-            clean[field] = value
-        else:
-            raise RuleError(f"'{field}' cannot be set on a timeline entry.", field=field)
-    return clean
-
-
-def timeline_entry_add(
-    *, postmortem: Postmortem, user: Any, data: Mapping[str, Any], now: datetime | None = None
-) -> PostmortemTimelineEntry:
-    clean = _entry_values(data)
-    for needed in ("text", "occurred_at"):
-        if needed not in clean:
-            raise RuleError("Required.", field=needed)
-    with transaction.atomic():
-        row = locked(postmortem)
-        perms.check(perms.may_write(user, row), "write this postmortem")
-        writable(row)
-        entry = for_history(PostmortemTimelineEntry(postmortem=row, **clean), user, "added")
-        entry.save()
-    return entry
-
-
-def timeline_entry_update(
-    *, entry: PostmortemTimelineEntry, user: Any, data: Mapping[str, Any]
-) -> PostmortemTimelineEntry:
-    """Edit a row's text or time, or star it."""
-    clean = _entry_values(data)
-    with transaction.atomic():
-        row = locked(entry.postmortem)
-        perms.check(perms.may_write(user, row), "write this postmortem")
-        writable(row)
-        fresh = PostmortemTimelineEntry.objects.select_for_update().get(pk=entry.pk)
-        changed = [f for f, v in clean.items() if getattr(fresh, f) != v]
-        if changed:
-            for field in changed:
-                setattr(fresh, field, clean[field])
-            for_history(fresh, user, "edited " + ", ".join(changed))
-            fresh.save()
-    return refresh(entry, fresh)
-
-
-def timeline_entry_remove(*, entry: PostmortemTimelineEntry, user: Any) -> None:
-    """Drop a row that does not belong in the story (history keeps it)."""
-    with transaction.atomic():
-        row = locked(entry.postmortem)
-        perms.check(perms.may_write(user, row), "write this postmortem")
-        writable(row)
-        for_history(entry, user, "removed").delete()
-
-
-def timeline_refresh(*, postmortem: Postmortem, user: Any) -> int:
-    """Copy the incident's timeline entries added since (a late note); returns how many."""
-    with transaction.atomic():
-        row = locked(postmortem)
-        perms.check(perms.may_write(user, row), "write this postmortem")
-        writable(row)
-        return _copy_timeline(row, user)
-
-
-def users_named(usernames: list[str]) -> list[Any]:
-    """People by username, for the API (unknown ones are named in the error)."""
-    User = get_user_model()
-    found = {u.get_username(): u for u in User.objects.filter(username__in=usernames)}
-    missing = [n for n in usernames if n not in found]
-    if missing:
-        raise RuleError(f"Unknown user(s): {', '.join(missing)}.", field="attendees")
-    return [found[n] for n in usernames]
