@@ -308,6 +308,10 @@ class PostmortemAdmin(
         rest.append("other_attendees")
         return header + rendered + rest
 
+    def get_inlines(self, request, obj):
+        # Opening asks for the incident and owner only; the rows come from the incident.
+        return self.inlines if obj is not None else []
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = OpenForm
