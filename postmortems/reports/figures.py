@@ -12,7 +12,8 @@ over the incidents that have them (SQL's AVG leaves the NULLs out), NULL where n
 
 In SQL a duration is a number of seconds (float), computed the same way on every backend
 that runs here: averaging the difference of two datetimes natively gives an ``interval`` on
-PostgreSQL and a count of microseconds on SQLite, so neither is left to chance.
+PostgreSQL and a count of microseconds on SQLite, so neither is left to chance (SQLite:
+exact to the millisecond; PostgreSQL: to the microsecond).
 """
 
 from __future__ import annotations
@@ -40,15 +41,24 @@ class DurationSeconds(Func):
         )
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        # Django stores datetimes as ISO text in UTC; julianday() reads it with its fraction.
-        # A day is 86,400 s; the float's precision at today's day number is ~40 us.
-        return super().as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
-            arg_joiner=") - julianday(",
-            **extra_context,
+        # Django stores datetimes as ISO text in UTC. Whole seconds from strftime('%s') are
+        # exact integers, the fraction is strftime('%f') - strftime('%S') (milliseconds);
+        # julianday() would be off by some microseconds, enough to miss a target by 1e-5 s.
+        # The formats travel as parameters, so no '%' needs escaping in the SQL.
+        end, end_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[1])
+        whole = "(CAST(strftime(%s, {x}) AS INTEGER))"
+        fraction = "(strftime(%s, {x}) - strftime(%s, {x}))"
+        sql = (
+            f"(({whole.format(x=end)} - {whole.format(x=start)})"
+            f" + ({fraction.format(x=end)} - {fraction.format(x=start)}))"
         )
+        params = (
+            ["%s", *end_params, "%s", *start_params]
+            + ["%f", *end_params, "%S", *end_params]
+            + ["%f", *start_params, "%S", *start_params]
+        )
+        return sql, params
 
     def as_postgresql(self, compiler, connection, **extra_context):
         # EXTRACT gives numeric (PostgreSQL 14+): cast, so AVG gives a float too.

@@ -1,0 +1,1 @@
+from postmortems.admin import reports  # noqa: F401
