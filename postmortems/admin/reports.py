@@ -103,7 +103,16 @@ def report_page(request, *, admin_site, kind: str):
 
 # The SVG is a document of its own: matplotlib writes one <style> element in it (stroke
 # defaults). It runs no script and loads nothing; allow only its own inline style.
-@csp_replace({"default-src": [NONE], "style-src": [UNSAFE_INLINE], "img-src": [NONE]})
+@csp_replace(
+    {
+        "default-src": [NONE],
+        "script-src": [NONE],
+        "style-src": [UNSAFE_INLINE],
+        "img-src": [NONE],
+        "font-src": [NONE],
+        "connect-src": [NONE],
+    }
+)
 def chart_view(request, name: str):
     if not may(request.user, VIEW_REPORTS):
         raise PermissionDenied

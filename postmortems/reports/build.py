@@ -356,7 +356,7 @@ def _uptime(report: Report) -> None:
         return
     from comms.status.uptime import uptime_percent
 
-    percent = uptime_percent(services, report.period.start, end)
+    percent = uptime_percent(services, report.period.start, end, now=report.now)
     report.uptime = [Uptime(s.slug, s.display_public_name, percent.get(s.pk)) for s in services]
 
 

@@ -68,8 +68,11 @@ class Maker:
             status=Incident.Status.RESOLVED if times.get("resolved") else "investigating",
             **{f"{k}_at": v for k, v in times.items()},
         )
-        for slug in services:
-            IncidentService.objects.create(incident=incident, service=self.services[slug])
+        for entry in services:
+            slug, _, status = entry.partition(":")
+            IncidentService.objects.create(
+                incident=incident, service=self.services[slug], status=status or "degraded"
+            )
         return incident
 
 
@@ -84,7 +87,7 @@ def make_history(sev, types, services, *, copies: int = 1, user=None) -> SimpleN
         m1 = make.incident(
             "SEV-1",
             "outage",
-            ["api"],
+            ["api:major_outage"],
             utc(2025, 3, 5, 10, 2) + shift,
             impact_started=utc(2025, 3, 5, 9, 50) + shift,
             detected=utc(2025, 3, 5, 10) + shift,
@@ -94,7 +97,7 @@ def make_history(sev, types, services, *, copies: int = 1, user=None) -> SimpleN
         m2 = make.incident(
             "SEV-1",
             "outage",
-            ["api", "web"],
+            ["api:major_outage", "web:partial_outage"],
             utc(2025, 3, 10, 8, 21) + shift,
             impact_started=utc(2025, 3, 10, 8) + shift,
             detected=utc(2025, 3, 10, 8, 20) + shift,
@@ -114,7 +117,7 @@ def make_history(sev, types, services, *, copies: int = 1, user=None) -> SimpleN
     h.d1 = make.incident(
         "SEV-1",
         "outage",
-        ["api"],
+        ["api:major_outage"],
         utc(2025, 3, 15, 9),
         drill=True,
         impact_started=utc(2025, 3, 15, 8),
@@ -245,8 +248,10 @@ def policy(db):
     payments = Team.objects.create(name="Payments", slug="payments")
     web_team = Team.objects.create(name="Web", slug="web-team")
     services = {
-        "api": Service.objects.create(name="Payments API", slug="api", team=payments),
-        "web": Service.objects.create(name="Web app", slug="web", team=web_team),
+        "api": Service.objects.create(
+            name="Payments API", slug="api", team=payments, public=True, public_name="API"
+        ),
+        "web": Service.objects.create(name="Web app", slug="web", team=web_team, public=True),
         "batch": Service.objects.create(name="Batch", slug="batch"),
     }
     return SimpleNamespace(sev=sev, types=types, services=services)
@@ -321,6 +326,16 @@ def test_repeats_within_30_days_of_the_same_type_on_the_same_service(march):
     # is not in the window.
     assert march.repeat_incidents == 2
     assert [(r.service, r.incident_type, r.count) for r in march.repeats] == [("api", "outage", 2)]
+
+
+def test_uptime_of_the_public_services_reads_the_status_figures(march):
+    # api: M1 major 09:50-12:00 and M2 major 08:00-14:20 (30,600 s); web: M2 partial for
+    # 22,800 s at 30% (6,840 s); M3 on web is degraded, which is up; the drill never counts.
+    month_seconds = 31 * 86_400
+    assert [(u.service, u.name) for u in march.uptime] == [("api", "API"), ("web", "Web app")]
+    api, web = (u.percent for u in march.uptime)
+    assert api == pytest.approx(100 * (1 - 30_600 / month_seconds))
+    assert web == pytest.approx(100 * (1 - 6_840 / month_seconds))
 
 
 def test_cost_sums_the_months_real_assessments(march):
