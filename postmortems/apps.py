@@ -27,27 +27,36 @@ POSTMORTEM_GRANTS = {
         "actionitemdeadline": "view",
     },
 }
+# --- end postmortems and action items ---
+
+# --- reports (helper "reports"): who reads the monthly and quarterly reports. ---
+REPORT_GRANTS = {
+    INCIDENT_MANAGERS: {"perm:view_incident_report": "reportmailing"},
+    LEADERSHIP: {"perm:view_incident_report": "reportmailing"},
+}
 
 
-def merged(*grants: dict) -> dict:
-    """The role grants of each area of the app, merged per group and model."""
-    out: dict = {}
+def _merged(*grants: dict) -> dict:
+    merged: dict = {}
     for grant in grants:
         for group, per_model in grant.items():
-            out.setdefault(group, {}).update(per_model)
-    return out
+            merged.setdefault(group, {}).update(per_model)
+    return merged
+
+
+# --- end reports ---
 
 
 class PostmortemsConfig(hooks.IRAppConfig):
     name = "postmortems"
     verbose_name = "Learning"
 
-    role_grants = merged(POSTMORTEM_GRANTS)
+    role_grants = _merged(POSTMORTEM_GRANTS, REPORT_GRANTS)
 
     def ready(self) -> None:
-        # --- postmortems and action items ---
-        # The verbs (ircore.verbs) before any admin or API reads them; a resolution opens
-        # the postmortem its severity requires; the action_items section of the policy file.
+        # --- postmortems and action items: the verbs (ircore.verbs) before any admin or API
+        # reads them; a resolution opens the postmortem its severity requires; the
+        # action_items section of the policy file. ---
         from . import (
             permissions,  # noqa: F401
             receivers,  # noqa: F401
@@ -55,7 +64,14 @@ class PostmortemsConfig(hooks.IRAppConfig):
         from .policy import register as register_policy_sections
 
         register_policy_sections()
+        # --- end postmortems and action items ---
+        # --- reports: the report verb, and the monthly mail's beat task. ---
+        from .reports import permissions as report_permissions  # noqa: F401
+        from .reports import tasks as report_tasks  # noqa: F401
 
+        # --- end reports ---
+
+    # --- postmortems and action items: the demo postmortem ---
     def load_demo(self, **context) -> dict[str, int]:
         from .demo_postmortems import load_demo_postmortems
 

@@ -3,4 +3,5 @@
 from postmortems.admin import (
     actions,  # noqa: F401
     postmortems,  # noqa: F401
+    reports,  # noqa: F401
 )

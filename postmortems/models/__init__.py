@@ -5,6 +5,7 @@ from postmortems.models.actions import ActionItem, ActionItemDeadline
 from postmortems.models.cost import CostAssessment
 from postmortems.models.drills import Drill
 from postmortems.models.postmortems import Postmortem, PostmortemTimelineEntry
+from postmortems.models.reports import ReportMailing
 
 __all__ = [
     "ActionItem",
@@ -13,4 +14,5 @@ __all__ = [
     "Drill",
     "Postmortem",
     "PostmortemTimelineEntry",
+    "ReportMailing",
 ]

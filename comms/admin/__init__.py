@@ -1,0 +1,3 @@
+"""The comms admin, one module per area; importing the package registers them all."""
+
+from comms.admin import status  # noqa: F401

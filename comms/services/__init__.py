@@ -1,0 +1,1 @@
+"""The verbs of the comms app, one module per area (``cadence``, ...)."""
