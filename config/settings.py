@@ -133,6 +133,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 # Stored in UTC; shown in the viewer's time zone (profile) or this default.
 TIME_ZONE = env("TIME_ZONE", default="UTC")
+# The bearer token Prometheus sends to GET /metrics; unset, the endpoint refuses everyone.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 USE_I18N = True
 USE_TZ = True
 

@@ -8,6 +8,8 @@ from ircore.views import healthz, not_found, server_error
 from oncall.urls import ack_patterns as oncall_ack_patterns
 from oncall.urls import api_patterns as oncall_api_patterns
 from oncall.urls import feed_patterns as oncall_feed_patterns
+from postmortems.reports.urls import api_patterns as report_api_patterns
+from postmortems.reports.urls import metrics_patterns
 
 admin.site.site_header = "Incident response"
 admin.site.site_title = "Incident response"
@@ -21,6 +23,10 @@ urlpatterns = [
     # PagerDuty Events v2 at PagerDuty's own path, for clients that only take a base URL.
     path("", include(enqueue_patterns)),
     path("api/v1/", include(oncall_api_patterns)),
+    # Monthly and quarterly report figures for Leadership (postmortems.reports.api).
+    path("api/v1/", include(report_api_patterns)),
+    # Prometheus scrapes the tool's own health here, with a bearer token (METRICS_TOKEN).
+    path("", include(metrics_patterns)),
     # Calendar feeds: no login, an unguessable revocable token in the URL.
     path("oncall/feeds/", include(oncall_feed_patterns)),
     # One-click acknowledge links from page messages: no login, a signed expiring token.

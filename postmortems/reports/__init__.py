@@ -1,0 +1,1 @@
+"""Learning: the reports and figures leadership reads."""
