@@ -51,4 +51,21 @@ app.conf.beat_schedule = {
     # (comms.services.cadence.cadence_tick: pending updates by outcome, due_at; each
     # incident under its row lock, skip_locked; idempotent, safe under two beats).
     "update-cadence": {"task": "comms.tasks.cadence_due", **every(30.0)},
+    # Every 5 min: opens the postmortems a resolution signal missed (incidents resolved in
+    # the last 30 days; one per incident, unique) and moves the policy deadlines of incidents
+    # resolved again.
+    "postmortems-open-missed": {
+        "task": "postmortems.tasks.open_missed_postmortems",
+        **every(300.0),
+    },
+    # Every 5 min: postmortem reminders (before the deadline, daily while overdue, the
+    # manager once a day overdue): due rows by next_reminder_at, skip_locked, stamps and
+    # dedupe keys.
+    "postmortem-reminders": {"task": "postmortems.tasks.send_postmortem_reminders", **every(300.0)},
+    # Every 15 min: action item reminders (3 days before due, weekly while overdue), the same
+    # guards.
+    "action-item-reminders": {
+        "task": "postmortems.tasks.send_action_item_reminders",
+        **every(900.0),
+    },
 }
