@@ -2,16 +2,19 @@
 acknowledged. One transaction per request, a fixed number of queries whatever the number of
 open alerts (bulk reads and writes; nothing is read per alert).
 
-1. Lock narrowly (PostgreSQL; SQLite serialises writers on its database lock): one round
-   trip sets ``lock_timeout``, takes a key-share lock on the integration row (an edit of the
-   integration waits for the deliveries in flight, and they for it) and a transaction-level
-   advisory lock per dedup bucket of (integration, dedup key), so two deliveries of the same
-   alert serialise (the second sees the first's row and counts a repeat) while deliveries of
-   other alerts to the same integration run side by side. The partial unique index on firing
-   (integration, dedup_key) is the last line of defence.
-2. Plan (shared with ``preview``): the firing alerts with these keys, routing, maintenance
-   windows, and for each service the incident a new alert joins. An alert suppressed by a
-   window that has ended is planned as new at its next arrival (``released``).
+1. Lock and read in one round trip (``lookup.read``; PostgreSQL, SQLite serialises writers
+   on its database lock and runs the same reads one by one): set ``lock_timeout``, take a
+   key-share lock on the integration row, reading whether it is still enabled with this
+   token (an edit of the integration waits for the deliveries in flight, and they for it),
+   and a transaction-level advisory lock per dedup bucket of (integration, dedup key), so
+   two deliveries of the same alert serialise (the second sees the first's row and counts a
+   repeat) while deliveries of other alerts to the same integration run side by side. The
+   partial unique index on firing (integration, dedup_key, is_drill) is the last line of
+   defence. The same round trip reads what planning needs.
+2. Plan (shared with ``preview``): routing (in memory, ``routing.router_for``), the firing
+   alerts with these keys, and for each service a new alert routes to, its active
+   maintenance window and the incident a new alert joins. An alert suppressed by a window
+   that has ended is planned as new at its next arrival (``released``).
 3. Write: repeats bump ``repeat_count``; resolves record; acknowledges acknowledge the
    incident through ``incident_acknowledge``; new alerts join their service's group or
    declare through ``incident_declare``, like a person (the integration acts as the system,
@@ -45,20 +48,14 @@ from ircore.models import Service, Severity
 from ...models import Incident, TimelineEntry
 from ...services import incident_acknowledge, incident_declare, incident_set_status, timeline_add
 from ...services._base import EARLIEST, _now
-from ..models import Alert, Integration, MaintenanceWindow
-from . import heartbeats, locks, maintenance
+from ..models import Alert, Integration
+from . import heartbeats, locks, lookup, maintenance, routing
 from .entries import attached_entry, declared_entry, drill_text
+from .lookup import Found
 from .parse import ACKNOWLEDGE, RESOLVE, TRIGGER, ParsedAlert, key_from_labels
-from .routing import Router
 
 FIRING, RESOLVED = Alert.Status.FIRING, Alert.Status.RESOLVED
 TITLE_LIMIT = Incident._meta.get_field("title").max_length
-# What planning and the writes read of an alert already firing (not its labels, annotations
-# and raw payload: a batch of repeats would decode every row's JSON for nothing).
-EXISTING_FIELDS = (
-    "id", "integration", "dedup_key", "status", "summary", "service", "severity", "incident",
-    "acknowledged_at", "suppressed_by",
-)  # fmt: skip
 
 
 @dataclass
@@ -67,7 +64,7 @@ class Planned:
     existing: Alert | None = None
     service: Service | None = None
     severity: Severity | None = None
-    window: MaintenanceWindow | None = None
+    window_id: int | None = None  # the maintenance window that suppresses a new alert
     incident_id: int | None = None  # the open incident a new alert joins
     repeat_of: "Planned | None" = None  # the same key earlier in this delivery
     repeats: int = 0  # later copies of this new alert in the same delivery
@@ -85,7 +82,7 @@ class Planned:
             return "resolves" if self.existing or self.repeat_of else "resolved"
         if self.existing or self.repeat_of:
             return "repeat"
-        if self.window is not None:
+        if self.window_id is not None:
             return "suppressed"
         if self.service is None or self.severity is None:
             return "not routed"
@@ -110,85 +107,61 @@ def _key(integration: Integration, parsed: ParsedAlert) -> str:
     return parsed.dedup_key
 
 
-def group_target(*, service_id: int, window, now: datetime, drill: bool = False) -> int | None:
-    """The open incident of this service fed a new alert within ``window`` (newest first;
-    ``alert_grouping_idx``); a drill's only for a drill, a real one only for a real alert."""
-    return (
-        Alert.objects.filter(
-            service_id=service_id,
-            incident__isnull=False,
-            incident__open_rank=1,
-            incident__is_drill=drill,
-            received_at__gte=now - window,
-        )
-        .order_by("-received_at")
-        .values_list("incident_id", flat=True)
-        .first()
-    )
+class IntegrationRefused(Exception):
+    """``ingest(verify=True)``: under the delivery's lock, the integration turned out to be
+    disabled (``disabled``) or no longer to have the token the delivery came with."""
+
+    def __init__(self, *, disabled: bool):
+        super().__init__("disabled" if disabled else "token no longer valid")
+        self.disabled = disabled
 
 
 def plan(
-    *,
-    integration: Integration,
-    alerts: list[ParsedAlert],
-    now: datetime,
-    group: bool = True,
-    drill: bool = False,
+    *, integration: Integration, alerts: list[ParsedAlert], now: datetime, drill: bool = False
 ) -> list[Planned]:
-    """What each alert would do; reads only (a fixed number of queries). ``group=False``
-    leaves the grouping lookup to the caller (``ingest`` does it under the service lock)."""
+    """What each alert would do; reads only (one round trip, whatever the number of alerts
+    or of open ones)."""
+    return _plan(integration, alerts, now, drill, lock=False)[0]
+
+
+def _plan(integration, alerts, now, drill: bool, *, lock: bool) -> tuple[list[Planned], Found]:
     for parsed in alerts:
         parsed.dedup_key = _key(integration, parsed)
-    keys = {p.dedup_key for p in alerts}
-    firing = Alert.objects.filter(
-        integration=integration, status=FIRING, dedup_key__in=keys, is_drill=drill
+    # Routing is in memory (``router_for``): route every trigger now, so the reads can fetch
+    # the windows and the incident to join of the services new alerts would go to, in the
+    # same round trip as the firing alerts (a repeat's route is simply not used).
+    router = routing.router_for(integration) if any(a.action == TRIGGER for a in alerts) else None
+    routes = [router.route(a.labels) if a.action == TRIGGER else None for a in alerts]
+    routed = defaultdict(set)
+    for parsed, route in zip(alerts, routes, strict=True):
+        if route and route.service and route.severity:
+            routed[parsed.dedup_key].add(route.service.pk)
+    found = lookup.read(
+        integration=integration,
+        keys=list(dict.fromkeys(a.dedup_key for a in alerts)),
+        routed=routed,
+        now=now,
+        drill=drill,
+        lock=lock,
     )
-    existing = {a.dedup_key: a for a in firing.only(*EXISTING_FIELDS)}
-    released = _outlived_windows(existing.values(), now)
-    router = None  # read only when an alert is new (repeats and resolves need no routing)
     planned, first = [], {}
-    for parsed in alerts:
-        item = Planned(parsed=parsed, existing=existing.get(parsed.dedup_key))
-        if item.existing is not None and item.existing.pk in released and parsed.action == TRIGGER:
+    for parsed, route in zip(alerts, routes, strict=True):
+        item = Planned(parsed=parsed, existing=found.existing.get(parsed.dedup_key))
+        if item.existing is not None and item.existing.pk in found.released and route:
             item.existing, item.released = None, item.existing
         item.repeat_of = first.get(parsed.dedup_key)
         if item.repeat_of is not None and parsed.action == RESOLVE:
             item.repeat_of.closed_by = item  # fired and resolved in one delivery
-        if item.existing is None and item.repeat_of is None and parsed.action == TRIGGER:
-            router = router or Router(integration)
-            route = router.route(parsed.labels)
+        if item.existing is None and item.repeat_of is None and route is not None:
             item.service, item.severity = route.service, route.severity
             first[parsed.dedup_key] = item
         planned.append(item)
-    new = [p for p in planned if p.outcome == "new incident"]
-    windows = maintenance.active_windows({p.service.pk for p in new}, now)
-    targets = {}
-    for item in new:
-        item.window = windows.get(item.service.pk)
-        if item.window is None and group:
-            if item.service.pk not in targets:
-                targets[item.service.pk] = group_target(
-                    service_id=item.service.pk,
-                    window=integration.group_window,
-                    now=now,
-                    drill=drill,
-                )
-            item.incident_id = targets[item.service.pk]
-    return planned
-
-
-def _outlived_windows(alerts, now: datetime) -> set[int]:
-    """Ids of the suppressed alerts, declared nothing, whose window has ended: a service
-    still broken after its maintenance must page (one query, only when there are any)."""
-    held = {a.pk: a.suppressed_by_id for a in alerts if a.suppressed_by_id and not a.incident_id}
-    if not held:
-        return set()
-    ended = set(
-        MaintenanceWindow.objects.filter(pk__in=set(held.values()), end__lte=now).values_list(
-            "pk", flat=True
-        )
-    )
-    return {pk for pk, window in held.items() if window in ended}
+    for item in planned:
+        if item.outcome == "new incident":
+            item.window_id = found.windows.get(item.service.pk)
+            if item.window_id is None:
+                item.incident_id = found.targets.get(item.service.pk)
+    return planned, found
 
 
 def ingest(
@@ -197,17 +170,24 @@ def ingest(
     alerts: list[ParsedAlert],
     now: datetime | None = None,
     drill: bool = False,
+    verify: bool = False,
 ) -> IngestResult:
     """Store one delivery of alerts (see the module's docstring); ``drill=True`` makes them
-    a drill's (a rehearsal started in Python, e.g. a game day)."""
+    a drill's (a rehearsal started in Python, e.g. a game day). ``verify=True`` (the
+    endpoints, whose integration may be a cached copy) raises ``IntegrationRefused``, having
+    written nothing, when the integration's row read under the lock is disabled or no longer
+    has ``integration.token_hash``."""
     now = _now(now)
     result = IngestResult()
     with transaction.atomic():
-        locks.lock_delivery(integration, [_key(integration, a) for a in alerts])
         locked = integration
         if not drill:  # a rehearsal says nothing about the monitor being alive
             alerts = heartbeats.watchdog_pings(integration=locked, alerts=alerts, now=now)
-        planned = plan(integration=locked, alerts=alerts, now=now, group=False, drill=drill)
+        planned, found = _plan(locked, alerts, now, drill, lock=True)
+        if verify and (found.integration is None or found.integration[1] != locked.token_hash):
+            raise IntegrationRefused(disabled=False)
+        if verify and not found.integration[0]:
+            raise IntegrationRefused(disabled=True)
         result.dedup_keys = [p.parsed.dedup_key for p in planned]
         _repeats(planned, now, result)
         touched = _resolves(locked, planned, now, result, drill)
@@ -220,10 +200,14 @@ def ingest(
 def _repeats(planned: list[Planned], now: datetime, result: IngestResult) -> None:
     ids = [p.existing.pk for p in planned if p.outcome == "repeat" and p.existing]
     result.repeats = sum(1 for p in planned if p.outcome == "repeat")
-    if ids:
-        Alert.objects.filter(pk__in=ids).update(
-            repeat_count=F("repeat_count") + 1, last_received_at=now
-        )
+    if ids:  # by hand: the ORM's update cost more CPU to compile than the database to run
+        table, marks = connection.ops.quote_name(Alert._meta.db_table), ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET repeat_count = repeat_count + 1, last_received_at = %s"
+                f" WHERE id IN ({marks})",
+                [connection.ops.adapt_datetimefield_value(now), *ids],
+            )
     for p in planned:  # repeats within this delivery count on the alert it creates
         if p.outcome == "repeat" and p.repeat_of is not None:
             p.repeat_of.repeats += 1
@@ -314,7 +298,7 @@ def _row(integration, p: Planned, now: datetime, drill: bool, *, status=FIRING) 
         annotations=parsed.annotations,
         links=parsed.links,
         raw=parsed.raw,
-        suppressed_by=p.window,
+        suppressed_by_id=p.window_id,
         is_drill=drill,
     )
 
@@ -330,13 +314,14 @@ def _new_alerts(integration, planned, now, result, drill: bool) -> None:
     declared = {}
     for service_id in sorted(groups):  # service locks in ascending order: deadlock-free
         items = groups[service_id]
-        window = integration.group_window
-        target = group_target(service_id=service_id, window=window, now=now, drill=drill)
+        target = items[0].incident_id  # read with the delivery's other reads
         if target is None and connection.vendor == "postgresql":
             # Another delivery (any integration) may be declaring on this service: serialise,
             # then look again (READ COMMITTED: the next statement sees what it committed).
             locks.lock_service(service_id)
-            target = group_target(service_id=service_id, window=window, now=now, drill=drill)
+            target = lookup.group_targets(
+                service_ids=[service_id], window=integration.group_window, now=now, drill=drill
+            ).get(service_id)
         if target is None:
             incident = _declare(integration, items, now, drill)
             declared[incident.pk] = (incident, items)
@@ -352,7 +337,7 @@ def _new_alerts(integration, planned, now, result, drill: bool) -> None:
     )
     result.created = len(rows)
     rows += [_release(p, now) for p in new if p.released is not None]
-    result.suppressed = sum(1 for p in new if p.window is not None)
+    result.suppressed = sum(1 for p in new if p.window_id is not None)
     by_incident: dict[int, list[Alert]] = defaultdict(list)
     for row in rows:
         if row.incident_id:
@@ -374,7 +359,7 @@ def _release(p: Planned, now: datetime) -> Alert:
     """The suppressed alert's own row takes what a new alert would do now."""
     row = p.released
     row.service, row.severity, row.incident_id = p.service, p.severity, p.incident_id
-    row.suppressed_by = p.window or row.suppressed_by
+    row.suppressed_by_id = p.window_id or row.suppressed_by_id
     row.last_received_at = now
     row.repeat_count = F("repeat_count") + 1
     if p.closed_by is not None:
