@@ -17,27 +17,28 @@ bulk-inserted bare in the same run. Server time is each request inside the WSGI 
 (from the parsed request to the response: no network). Targets: >= 100 single events/s,
 median under 10 ms at 100/s, batches within 5x of the bare insert. On SQLite one client and
 one worker (a writer at a time); the targets are for PostgreSQL.
+
+CPU per event, besides wall time, because wall time on a shared machine measures the
+neighbours too: the worker's process CPU inside the handler (median per request), and for
+the flat-out run the whole CPU the events cost, the workers' and their PostgreSQL backends'
+(``/proc/<pid>/stat`` before and after, divided by the events; Linux, PostgreSQL on this
+machine; reported as absent otherwise).
 """
 
-import http.client
 import json
-import os
-import signal
 import sys
-import threading
 import time
 from datetime import timedelta
 from typing import Any
 
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from ircore.bench import Context, Measurement, Section, register
 from ircore.models import Service, Severity
 
+from .alerts import bench_live
 from .alerts.models import Alert, Integration
 from .alerts.services import integration_create
 from .models import Incident
@@ -235,125 +236,6 @@ def _bare_rows(data: dict, tag: str, size: int, integration=None) -> list[Alert]
     ]
 
 
-# --- the live server -----------------------------------------------------------------------
-
-
-class _TimedApp:
-    """The WSGI handler with a timer around it: server time per request (from the parsed
-    request to the response handed to the server: no network), written as a line to
-    ``fd`` (a pipe the bench reads; one short write per request is atomic)."""
-
-    def __init__(self, fd: int) -> None:
-        self.handler = WSGIHandler()
-        self.fd = fd
-
-    def __call__(self, environ, start_response):
-        began = time.perf_counter()
-        try:
-            return self.handler(environ, start_response)
-        finally:
-            os.write(self.fd, f"{time.perf_counter() - began:.6f}\n".encode())
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args) -> None:  # noqa: A002 (the base's signature)
-        return None
-
-
-class _Workers:
-    """A deployment's web tier in miniature: ``count`` forked worker processes, each one
-    request at a time on a listening socket they share (gunicorn's sync workers, as the
-    README deploys with ``--workers``), each with its own persistent database connection to
-    the bench database. The clients run in this process, out of the workers' way."""
-
-    def __init__(self, count: int) -> None:
-        self.server = WSGIServer(("127.0.0.1", 0), _QuietHandler, allow_reuse_address=False)
-        self.port = self.server.server_address[1]
-        read, write = os.pipe()
-        self.server.set_app(_TimedApp(write))
-        connections.close_all()  # each worker opens its own; none shares this process's
-        self.pids = []
-        for _ in range(count):
-            pid = os.fork()
-            if pid == 0:  # a worker: serve until killed, never return into the bench
-                try:
-                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                    signal.signal(signal.SIGINT, signal.SIG_DFL)
-                    os.close(read)
-                    self.server.serve_forever()
-                finally:
-                    os._exit(0)
-            self.pids.append(pid)
-        os.close(write)
-        self.times: list[float] = []
-        self._reader = threading.Thread(target=self._read, args=(read,), daemon=True)
-        self._reader.start()
-
-    def _read(self, fd: int) -> None:
-        with os.fdopen(fd, "rb") as pipe:
-            for line in pipe:
-                self.times.append(float(line))
-
-    def take_times(self, expected: int) -> list[float]:
-        """The server times of the last ``expected`` requests (each is written before its
-        response is sent, so they are all in the pipe once the clients have their answers)."""
-        deadline = time.monotonic() + 30
-        while len(self.times) < expected and time.monotonic() < deadline:
-            time.sleep(0.01)
-        taken, self.times[:] = list(self.times), []
-        return taken
-
-    def stop(self) -> None:
-        for pid in self.pids:
-            os.kill(pid, signal.SIGTERM)
-        for pid in self.pids:
-            os.waitpid(pid, 0)
-        self.server.server_close()
-        self._reader.join(timeout=10)
-
-
-def _clients(
-    port: int, requests: list[tuple[str, bytes, dict]], clients: int, rate: float | None = None
-) -> float:
-    """Send ``requests`` from ``clients`` threads, each waiting for its answer before the
-    next: as fast as they can, or paced to ``rate`` requests per second in all (a steady
-    load; a client behind its schedule sends at once). Wall seconds."""
-    failures: list[str] = []
-    shares = [requests[i::clients] for i in range(clients)]
-    began = time.perf_counter()
-
-    def work(n: int, share) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        try:
-            for k, (path, body, headers) in enumerate(share):
-                if rate:  # client n sends its k-th at (k * clients + n) / rate
-                    delay = began + (k * clients + n) / rate - time.perf_counter()
-                    if delay > 0:
-                        time.sleep(delay)
-                conn.request("POST", path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                if response.status not in (200, 202):
-                    failures.append(f"{path} answered {response.status}")
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=work, args=(n, sh)) for n, sh in enumerate(shares) if sh]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - began
-    if failures:
-        raise RuntimeError(f"bench: {len(failures)} live requests failed, e.g. {failures[0]}")
-    return seconds
-
-
-def _ms(times: list[float], q: float = 0.5) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
-
-
 def live_figures(ctx: Context) -> dict[str, Any]:
     """Single events (as fast as the clients can, then at a steady ``TARGET_PER_SECOND``)
     and batches through the workers, and the bare insert of the same rows."""
@@ -376,18 +258,31 @@ def live_figures(ctx: Context) -> dict[str, Any]:
         ("/api/v1/alerts/alertmanager/", json.dumps(_batch(f"live{n}", size)).encode(), am_headers)
         for n in range(BATCHES)
     ]
-    workers = _Workers(clients)
+    workers = bench_live.Workers(clients)
     try:
-        _clients(workers.port, events("warm")[: clients * 2], clients)  # connect, first imports
+        bench_live.clients(
+            workers.port, events("warm")[: clients * 2], clients
+        )  # connect, first imports
         workers.take_times(clients * 2)
-        single_seconds = _clients(workers.port, events("live"), clients)
-        full_times = workers.take_times(singles)
-        steady_seconds = _clients(workers.port, events("steady"), clients, TARGET_PER_SECOND)
-        steady_times = workers.take_times(singles)
-        batch_seconds = _clients(workers.port, batches, clients)
+        backends = workers.backends()
+        cpu_before = bench_live.cpu_seconds(workers.pids), bench_live.cpu_seconds(backends)
+        single_seconds = bench_live.clients(workers.port, events("live"), clients)
+        full_times, full_cpu = workers.take_times(singles)
+        cpu_after = bench_live.cpu_seconds(workers.pids), bench_live.cpu_seconds(backends)
+        steady_seconds = bench_live.clients(
+            workers.port, events("steady"), clients, TARGET_PER_SECOND
+        )
+        steady_times, steady_cpu = workers.take_times(singles)
+        batch_seconds = bench_live.clients(workers.port, batches, clients)
         workers.take_times(BATCHES)
     finally:
         workers.stop()
+    per_event = [
+        None if after is None or before is None else (after - before) / singles * 1000
+        for before, after in zip(cpu_before, cpu_after, strict=True)
+    ]
+    if not backends:
+        per_event[1] = None
     rows = [
         row
         for n in range(BATCHES)
@@ -403,10 +298,13 @@ def live_figures(ctx: Context) -> dict[str, Any]:
         "clients": clients,
         "singles": singles,
         "single_per_second": singles / single_seconds,
-        "single_median_ms": _ms(steady_times),
+        "single_median_ms": bench_live.ms(steady_times),
         "steady_per_second": singles / steady_seconds,
-        "steady_p95_ms": _ms(steady_times, 0.95),
-        "full_median_ms": _ms(full_times),
+        "steady_p95_ms": bench_live.ms(steady_times, 0.95),
+        "full_median_ms": bench_live.ms(full_times),
+        "handler_cpu_median_ms": bench_live.ms(steady_cpu + full_cpu),
+        "worker_cpu_per_event_ms": per_event[0],
+        "database_cpu_per_event_ms": per_event[1],
         "batch_size": size,
         "batches": BATCHES,
         "batch_per_second": alerts / batch_seconds,
@@ -417,6 +315,19 @@ def live_figures(ctx: Context) -> dict[str, Any]:
 
 def _met(ok: bool) -> str:
     return "met" if ok else "MISSED"
+
+
+def _cpu(f: dict[str, Any]) -> str:
+    """What the events cost in CPU, which a busy machine does not inflate as it does wall
+    time: the handler's median, and the flat-out run's total per event."""
+    parts = [f"median {f['handler_cpu_median_ms']:.1f} ms in the handler (worker process)"]
+    worker, database = f.get("worker_cpu_per_event_ms"), f.get("database_cpu_per_event_ms")
+    if worker is not None:
+        whole = f"; flat out, in all: worker {worker:.1f} ms"
+        if database is not None:
+            whole += f" + PostgreSQL backend {database:.1f} ms = {worker + database:.1f} ms"
+        parts.append(whole)
+    return "".join(parts)
 
 
 def render_live(f: dict[str, Any]) -> str:
@@ -438,6 +349,7 @@ def render_live(f: dict[str, Any]) -> str:
             f"clients flat out; at a steady {TARGET_PER_SECOND} events/s, median server time "
             f"{median:.1f} ms (target < {TARGET_MEDIAN_MS:.0f} ms: "
             f"{_met(median < TARGET_MEDIAN_MS)}){steady}",
+            f"  CPU per single event: {_cpu(f)}",
             f"  Alertmanager batches: {f['batches']} x {f['batch_size']:,} at "
             f"{f['batch_per_second']:,.0f} alerts/s; bare bulk insert of the same rows "
             f"{f['bare_per_second']:,.0f} rows/s; ratio {ratio:.1f}x "

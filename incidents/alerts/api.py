@@ -28,6 +28,7 @@ from ircore.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, unavailab
 
 from .models import Integration
 from .services import (
+    IntegrationRefused,
     PayloadError,
     heartbeat_ping,
     ingest,
@@ -99,14 +100,25 @@ def _integration(token: str, kind: str | None) -> Integration:
     return integration
 
 
+def _refused(integration: Integration, refused: IntegrationRefused) -> Refusal:
+    """The integration, read again under the delivery's lock, was disabled or its token
+    rotated since this process cached it (``integration_for_token``)."""
+    if refused.disabled:
+        return Refusal(403, "integration", f"Integration {integration.name} is disabled.")
+    return Refusal(401, "token", "Unknown token.")
+
+
 def _store(integration: Integration, alerts):
     """Ingest; a unique-index conflict (a concurrent duplicate got in first) is read again
     once, where it is a repeat."""
     try:
-        return ingest(integration=integration, alerts=alerts)
-    except IntegrityError:
-        logger.info("Alert conflict on %s; retrying as a repeat", integration.slug)
-        return ingest(integration=integration, alerts=alerts)
+        try:
+            return ingest(integration=integration, alerts=alerts, verify=True)
+        except IntegrityError:
+            logger.info("Alert conflict on %s; retrying as a repeat", integration.slug)
+            return ingest(integration=integration, alerts=alerts, verify=True)
+    except IntegrationRefused as refused:
+        raise _refused(integration, refused) from None
 
 
 def _unavailable(request, exc) -> JsonResponse:
@@ -198,5 +210,8 @@ def heartbeat(request, token: str):
     if request.method == "POST":
         _body(request)
     integration = _integration(token, None)
-    heartbeat_ping(integration=integration)
+    try:
+        heartbeat_ping(integration=integration, verify=True)
+    except IntegrationRefused as refused:
+        raise _refused(integration, refused) from None
     return JsonResponse({"status": "success"}, status=200)

@@ -46,6 +46,7 @@ def test_the_alerts_section_at_a_tiny_size(monkeypatch, capsys):
     assert "[alerts] ingestion through a live server" in printed
     assert "single events (events v2): 10 at" in printed
     assert "Alertmanager batches: 4 x 5 at" in printed and "ratio" in printed
+    assert "CPU per single event: median" in printed
     # Nothing of it is in the test's database.
     assert not Alert.objects.exists()
 
@@ -62,6 +63,9 @@ def test_the_live_figures_render_targets_honestly():
         "batch_per_second": 2000.0,
         "bare_per_second": 20000.0,
         "batch_ratio": 10.0,
+        "handler_cpu_median_ms": 6.25,
+        "worker_cpu_per_event_ms": 7.5,
+        "database_cpu_per_event_ms": 1.5,
     }
 
     text = bench_alerts.render_live(figures)
@@ -69,5 +73,13 @@ def test_the_live_figures_render_targets_honestly():
     assert "80 events/s (target >= 100: MISSED)" in text
     assert "median server time 12.5 ms (target < 10 ms: MISSED)" in text
     assert "ratio 10.0x (target <= 5x: MISSED)" in text
+    assert (
+        "CPU per single event: median 6.2 ms in the handler (worker process); flat out, in "
+        "all: worker 7.5 ms + PostgreSQL backend 1.5 ms = 9.0 ms"
+    ) in text
+    no_proc = {**figures, "worker_cpu_per_event_ms": None, "database_cpu_per_event_ms": None}
+    assert "CPU per single event: median 6.2 ms in the handler (worker process)\n" in (
+        bench_alerts.render_live(no_proc)
+    )
     good = {**figures, "single_per_second": 150.0, "single_median_ms": 4.0, "batch_ratio": 3.0}
     assert bench_alerts.render_live(good).count(": met") == 3

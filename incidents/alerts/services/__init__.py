@@ -8,7 +8,7 @@ from .heartbeats import (
     heartbeat_rearm,
     heartbeats_check,
 )
-from .ingest import IngestResult, ingest, plan
+from .ingest import IngestResult, IntegrationRefused, ingest, plan
 from .integrations import (
     integration_create,
     integration_for_token,
@@ -25,6 +25,7 @@ __all__ = [
     "WATCHDOG",
     "AlertPreview",
     "IngestResult",
+    "IntegrationRefused",
     "ParsedAlert",
     "PayloadError",
     "heartbeat_ping",

@@ -58,16 +58,27 @@ def _record_ping(integration: Integration, now: datetime) -> bool:
     Integration.objects.filter(pk=integration.pk).update(last_ping_at=now, heartbeat_due_at=due)
     integration.last_ping_at, integration.heartbeat_due_at = now, due
     return Alert.objects.filter(
-        integration=integration, dedup_key=_key(integration), status=Alert.Status.FIRING
+        integration=integration,
+        dedup_key=_key(integration),
+        status=Alert.Status.FIRING,
+        is_drill=False,
     ).exists()
 
 
-def heartbeat_ping(*, integration: Integration, now: datetime | None = None) -> bool:
+def heartbeat_ping(
+    *, integration: Integration, now: datetime | None = None, verify: bool = False
+) -> bool:
     """A ping: the next one is due from now; a firing heartbeat alert resolves. Returns
-    whether it resolved one."""
+    whether it resolved one. ``verify=True`` (the endpoint, whose integration may be a
+    cached copy) refuses, as ``ingest`` does, an integration that the locked row shows
+    disabled or with another token."""
     now = _now(now)
     with transaction.atomic():
         locked = Integration.objects.select_for_update().get(pk=integration.pk)
+        if verify and locked.token_hash != integration.token_hash:
+            raise _ingest.IntegrationRefused(disabled=False)
+        if verify and not locked.enabled:
+            raise _ingest.IntegrationRefused(disabled=True)
         if not _record_ping(locked, now):
             return False
         _ingest.ingest(integration=locked, alerts=[_resumed(locked)], now=now)

@@ -2,20 +2,28 @@
 acknowledged. One transaction per request, a fixed number of queries whatever the number of
 open alerts (bulk reads and writes; nothing is read per alert).
 
-1. Lock narrowly (PostgreSQL; SQLite serialises writers on its database lock): one round
-   trip sets ``lock_timeout``, takes a key-share lock on the integration row (an edit of the
-   integration waits for the deliveries in flight, and they for it) and a transaction-level
-   advisory lock per dedup bucket of (integration, dedup key), so two deliveries of the same
-   alert serialise (the second sees the first's row and counts a repeat) while deliveries of
-   other alerts to the same integration run side by side. The partial unique index on firing
-   (integration, dedup_key) is the last line of defence.
-2. Plan (shared with ``preview``): the firing alerts with these keys, routing, maintenance
-   windows, and for each service the incident a new alert joins. An alert suppressed by a
-   window that has ended is planned as new at its next arrival (``released``).
+1. Lock and read in one round trip (``lookup.read``; PostgreSQL, SQLite serialises writers
+   on its database lock and runs the same reads one by one): set ``lock_timeout``, take a
+   key-share lock on the integration row, reading whether it is still enabled with this
+   token (an edit of the integration waits for the deliveries in flight, and they for it),
+   and a transaction-level advisory lock per dedup bucket of (integration, dedup key), so
+   two deliveries of the same alert serialise (the second sees the first's row and counts a
+   repeat) while deliveries of other alerts to the same integration run side by side. The
+   partial unique index on firing (integration, dedup_key, is_drill) is the last line of
+   defence. The same round trip reads what planning needs.
+2. Plan (shared with ``preview``): routing (in memory, ``routing.router_for``), the firing
+   alerts with these keys, and for each service a new alert routes to, its active
+   maintenance window and the incident a new alert joins. An alert suppressed by a window
+   that has ended is planned as new at its next arrival (``released``).
 3. Write: repeats bump ``repeat_count``; resolves record; acknowledges acknowledge the
    incident through ``incident_acknowledge``; new alerts join their service's group or
    declare through ``incident_declare``, like a person (the integration acts as the system,
    ``user=None``, and an ``alert`` entry says which alert and integration declared it).
+
+Drills: ``ingest(drill=True)`` (a caller in Python rehearsing; the wire cannot ask for it)
+stores drill alerts, which deduplicate only against drill alerts and join or declare only
+drill incidents (``is_drill``); a real alert never joins a drill incident, nor a drill alert
+a real one. Their timeline entries start with "DRILL:". A drill delivery pings no heartbeat.
 
 Grouping: a new firing alert joins the open incident of its service that received a new
 alert within the receiving integration's ``group_window`` (a sliding window, so a long storm
@@ -40,20 +48,14 @@ from ircore.models import Service, Severity
 from ...models import Incident, TimelineEntry
 from ...services import incident_acknowledge, incident_declare, incident_set_status, timeline_add
 from ...services._base import EARLIEST, _now
-from ..models import Alert, Integration, MaintenanceWindow
-from . import heartbeats, locks, maintenance
+from ..models import Alert, Integration
+from . import heartbeats, locks, lookup, maintenance, routing
+from .entries import attached_entry, declared_entry, drill_text
+from .lookup import Found
 from .parse import ACKNOWLEDGE, RESOLVE, TRIGGER, ParsedAlert, key_from_labels
-from .routing import Router
 
 FIRING, RESOLVED = Alert.Status.FIRING, Alert.Status.RESOLVED
 TITLE_LIMIT = Incident._meta.get_field("title").max_length
-SHOWN_IN_ENTRY = 10
-# What planning and the writes read of an alert already firing (not its labels, annotations
-# and raw payload: a batch of repeats would decode every row's JSON for nothing).
-EXISTING_FIELDS = (
-    "id", "integration", "dedup_key", "status", "summary", "service", "severity", "incident",
-    "acknowledged_at", "suppressed_by",
-)  # fmt: skip
 
 
 @dataclass
@@ -62,7 +64,7 @@ class Planned:
     existing: Alert | None = None
     service: Service | None = None
     severity: Severity | None = None
-    window: MaintenanceWindow | None = None
+    window_id: int | None = None  # the maintenance window that suppresses a new alert
     incident_id: int | None = None  # the open incident a new alert joins
     repeat_of: "Planned | None" = None  # the same key earlier in this delivery
     repeats: int = 0  # later copies of this new alert in the same delivery
@@ -80,7 +82,7 @@ class Planned:
             return "resolves" if self.existing or self.repeat_of else "resolved"
         if self.existing or self.repeat_of:
             return "repeat"
-        if self.window is not None:
+        if self.window_id is not None:
             return "suppressed"
         if self.service is None or self.severity is None:
             return "not routed"
@@ -105,109 +107,113 @@ def _key(integration: Integration, parsed: ParsedAlert) -> str:
     return parsed.dedup_key
 
 
-def group_target(*, service_id: int, window, now: datetime) -> int | None:
-    """The open incident of this service fed a new alert within ``window`` (newest first;
-    ``alert_grouping_idx``)."""
-    return (
-        Alert.objects.filter(
-            service_id=service_id,
-            incident__isnull=False,
-            incident__open_rank=1,
-            received_at__gte=now - window,
-        )
-        .order_by("-received_at")
-        .values_list("incident_id", flat=True)
-        .first()
-    )
+class IntegrationRefused(Exception):
+    """``ingest(verify=True)``: under the delivery's lock, the integration turned out to be
+    disabled (``disabled``) or no longer to have the token the delivery came with."""
+
+    def __init__(self, *, disabled: bool):
+        super().__init__("disabled" if disabled else "token no longer valid")
+        self.disabled = disabled
 
 
 def plan(
-    *, integration: Integration, alerts: list[ParsedAlert], now: datetime, group: bool = True
+    *, integration: Integration, alerts: list[ParsedAlert], now: datetime, drill: bool = False
 ) -> list[Planned]:
-    """What each alert would do; reads only (a fixed number of queries). ``group=False``
-    leaves the grouping lookup to the caller (``ingest`` does it under the service lock)."""
+    """What each alert would do; reads only (one round trip, whatever the number of alerts
+    or of open ones)."""
+    return _plan(integration, alerts, now, drill, lock=False)[0]
+
+
+def _plan(integration, alerts, now, drill: bool, *, lock: bool) -> tuple[list[Planned], Found]:
     for parsed in alerts:
         parsed.dedup_key = _key(integration, parsed)
-    keys = {p.dedup_key for p in alerts}
-    firing = Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
-    existing = {a.dedup_key: a for a in firing.only(*EXISTING_FIELDS)}
-    released = _outlived_windows(existing.values(), now)
-    router = None  # read only when an alert is new (repeats and resolves need no routing)
+    # Routing is in memory (``router_for``): route every trigger now, so the reads can fetch
+    # the windows and the incident to join of the services new alerts would go to, in the
+    # same round trip as the firing alerts (a repeat's route is simply not used).
+    router = routing.router_for(integration) if any(a.action == TRIGGER for a in alerts) else None
+    routes = [router.route(a.labels) if a.action == TRIGGER else None for a in alerts]
+    routed = defaultdict(set)
+    for parsed, route in zip(alerts, routes, strict=True):
+        if route and route.service and route.severity:
+            routed[parsed.dedup_key].add(route.service.pk)
+    found = lookup.read(
+        integration=integration,
+        keys=list(dict.fromkeys(a.dedup_key for a in alerts)),
+        routed=routed,
+        now=now,
+        drill=drill,
+        lock=lock,
+    )
     planned, first = [], {}
-    for parsed in alerts:
-        item = Planned(parsed=parsed, existing=existing.get(parsed.dedup_key))
-        if item.existing is not None and item.existing.pk in released and parsed.action == TRIGGER:
+    for parsed, route in zip(alerts, routes, strict=True):
+        item = Planned(parsed=parsed, existing=found.existing.get(parsed.dedup_key))
+        if item.existing is not None and item.existing.pk in found.released and route:
             item.existing, item.released = None, item.existing
         item.repeat_of = first.get(parsed.dedup_key)
         if item.repeat_of is not None and parsed.action == RESOLVE:
             item.repeat_of.closed_by = item  # fired and resolved in one delivery
-        if item.existing is None and item.repeat_of is None and parsed.action == TRIGGER:
-            router = router or Router(integration)
-            route = router.route(parsed.labels)
+        if item.existing is None and item.repeat_of is None and route is not None:
             item.service, item.severity = route.service, route.severity
             first[parsed.dedup_key] = item
         planned.append(item)
-    new = [p for p in planned if p.outcome == "new incident"]
-    windows = maintenance.active_windows({p.service.pk for p in new}, now)
-    targets = {}
-    for item in new:
-        item.window = windows.get(item.service.pk)
-        if item.window is None and group:
-            if item.service.pk not in targets:
-                targets[item.service.pk] = group_target(
-                    service_id=item.service.pk, window=integration.group_window, now=now
-                )
-            item.incident_id = targets[item.service.pk]
-    return planned
-
-
-def _outlived_windows(alerts, now: datetime) -> set[int]:
-    """Ids of the suppressed alerts, declared nothing, whose window has ended: a service
-    still broken after its maintenance must page (one query, only when there are any)."""
-    held = {a.pk: a.suppressed_by_id for a in alerts if a.suppressed_by_id and not a.incident_id}
-    if not held:
-        return set()
-    ended = set(
-        MaintenanceWindow.objects.filter(pk__in=set(held.values()), end__lte=now).values_list(
-            "pk", flat=True
-        )
-    )
-    return {pk for pk, window in held.items() if window in ended}
+    for item in planned:
+        if item.outcome == "new incident":
+            item.window_id = found.windows.get(item.service.pk)
+            if item.window_id is None:
+                item.incident_id = found.targets.get(item.service.pk)
+    return planned, found
 
 
 def ingest(
-    *, integration: Integration, alerts: list[ParsedAlert], now: datetime | None = None
+    *,
+    integration: Integration,
+    alerts: list[ParsedAlert],
+    now: datetime | None = None,
+    drill: bool = False,
+    verify: bool = False,
 ) -> IngestResult:
-    """Store one delivery of alerts (see the module's docstring)."""
+    """Store one delivery of alerts (see the module's docstring); ``drill=True`` makes them
+    a drill's (a rehearsal started in Python, e.g. a game day). ``verify=True`` (the
+    endpoints, whose integration may be a cached copy) raises ``IntegrationRefused``, having
+    written nothing, when the integration's row read under the lock is disabled or no longer
+    has ``integration.token_hash``."""
     now = _now(now)
     result = IngestResult()
     with transaction.atomic():
-        locks.lock_delivery(integration, [_key(integration, a) for a in alerts])
         locked = integration
-        alerts = heartbeats.watchdog_pings(integration=locked, alerts=alerts, now=now)
-        planned = plan(integration=locked, alerts=alerts, now=now, group=False)
+        if not drill:  # a rehearsal says nothing about the monitor being alive
+            alerts = heartbeats.watchdog_pings(integration=locked, alerts=alerts, now=now)
+        planned, found = _plan(locked, alerts, now, drill, lock=True)
+        if verify and (found.integration is None or found.integration[1] != locked.token_hash):
+            raise IntegrationRefused(disabled=False)
+        if verify and not found.integration[0]:
+            raise IntegrationRefused(disabled=True)
         result.dedup_keys = [p.parsed.dedup_key for p in planned]
         _repeats(planned, now, result)
-        touched = _resolves(locked, planned, now, result)
-        _acknowledges(locked, planned, now, result)
-        _new_alerts(locked, planned, now, result)
-        _all_resolved(locked, touched, now)
+        touched = _resolves(locked, planned, now, result, drill)
+        _acknowledges(locked, planned, now, result, drill)
+        _new_alerts(locked, planned, now, result, drill)
+        _all_resolved(locked, touched, now, drill)
     return result
 
 
 def _repeats(planned: list[Planned], now: datetime, result: IngestResult) -> None:
     ids = [p.existing.pk for p in planned if p.outcome == "repeat" and p.existing]
     result.repeats = sum(1 for p in planned if p.outcome == "repeat")
-    if ids:
-        Alert.objects.filter(pk__in=ids).update(
-            repeat_count=F("repeat_count") + 1, last_received_at=now
-        )
+    if ids:  # by hand: the ORM's update cost more CPU to compile than the database to run
+        table, marks = connection.ops.quote_name(Alert._meta.db_table), ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET repeat_count = repeat_count + 1, last_received_at = %s"
+                f" WHERE id IN ({marks})",
+                [connection.ops.adapt_datetimefield_value(now), *ids],
+            )
     for p in planned:  # repeats within this delivery count on the alert it creates
         if p.outcome == "repeat" and p.repeat_of is not None:
             p.repeat_of.repeats += 1
 
 
-def _resolves(integration, planned, now, result) -> set[int]:
+def _resolves(integration, planned, now, result, drill: bool) -> set[int]:
     """Resolve the firing alerts named; a resolve of an alert never seen is recorded as a
     resolved alert (Alertmanager and generic: they carry the alert), once."""
     resolving = [p for p in planned if p.parsed.action == RESOLVE]
@@ -232,17 +238,19 @@ def _resolves(integration, planned, now, result) -> set[int]:
     }
     if unseen:
         known = set(
-            Alert.objects.filter(integration=integration, dedup_key__in=unseen).values_list(
-                "dedup_key", flat=True
-            )
+            Alert.objects.filter(
+                integration=integration, dedup_key__in=unseen, is_drill=drill
+            ).values_list("dedup_key", flat=True)
         )
         Alert.objects.bulk_create(
-            _row(integration, p, now, status=RESOLVED) for k, p in unseen.items() if k not in known
+            _row(integration, p, now, drill, status=RESOLVED)
+            for k, p in unseen.items()
+            if k not in known
         )
     return touched
 
 
-def _acknowledges(integration, planned, now, result) -> None:
+def _acknowledges(integration, planned, now, result, drill: bool) -> None:
     for p in planned:
         alert = p.existing
         if p.parsed.action != ACKNOWLEDGE or alert is None:
@@ -260,13 +268,16 @@ def _acknowledges(integration, planned, now, result) -> None:
         timeline_add(
             incident=incident,
             kind=TimelineEntry.Kind.ALERT,
-            text=f"Acknowledged from alert {alert.dedup_key} by integration {integration.name}",
+            text=drill_text(
+                f"Acknowledged from alert {alert.dedup_key} by integration {integration.name}",
+                drill,
+            ),
             occurred_at=now,
             data={"integration": integration.slug, "alert": alert.pk, "action": ACKNOWLEDGE},
         )
 
 
-def _row(integration, p: Planned, now: datetime, *, status=FIRING) -> Alert:
+def _row(integration, p: Planned, now: datetime, drill: bool, *, status=FIRING) -> Alert:
     parsed = p.parsed
     return Alert(
         integration=integration,
@@ -287,11 +298,12 @@ def _row(integration, p: Planned, now: datetime, *, status=FIRING) -> Alert:
         annotations=parsed.annotations,
         links=parsed.links,
         raw=parsed.raw,
-        suppressed_by=p.window,
+        suppressed_by_id=p.window_id,
+        is_drill=drill,
     )
 
 
-def _new_alerts(integration, planned, now, result) -> None:
+def _new_alerts(integration, planned, now, result, drill: bool) -> None:
     new = [p for p in planned if p.parsed.action == TRIGGER and not (p.existing or p.repeat_of)]
     if not new:
         return
@@ -302,28 +314,30 @@ def _new_alerts(integration, planned, now, result) -> None:
     declared = {}
     for service_id in sorted(groups):  # service locks in ascending order: deadlock-free
         items = groups[service_id]
-        target = group_target(service_id=service_id, window=integration.group_window, now=now)
+        target = items[0].incident_id  # read with the delivery's other reads
         if target is None and connection.vendor == "postgresql":
             # Another delivery (any integration) may be declaring on this service: serialise,
             # then look again (READ COMMITTED: the next statement sees what it committed).
             locks.lock_service(service_id)
-            target = group_target(service_id=service_id, window=integration.group_window, now=now)
+            target = lookup.group_targets(
+                service_ids=[service_id], window=integration.group_window, now=now, drill=drill
+            ).get(service_id)
         if target is None:
-            incident = _declare(integration, items, now)
+            incident = _declare(integration, items, now, drill)
             declared[incident.pk] = (incident, items)
             target = incident.pk
         for p in items:
             p.incident_id = target
     rows = Alert.objects.bulk_create(
         [
-            _row(integration, p, now, status=RESOLVED if p.closed_by else FIRING)
+            _row(integration, p, now, drill, status=RESOLVED if p.closed_by else FIRING)
             for p in new
             if p.released is None
         ]
     )
     result.created = len(rows)
     rows += [_release(p, now) for p in new if p.released is not None]
-    result.suppressed = sum(1 for p in new if p.window is not None)
+    result.suppressed = sum(1 for p in new if p.window_id is not None)
     by_incident: dict[int, list[Alert]] = defaultdict(list)
     for row in rows:
         if row.incident_id:
@@ -332,20 +346,20 @@ def _new_alerts(integration, planned, now, result) -> None:
         result.attached[incident_id] = len(attached)
         if incident_id in declared:
             incident, _ = declared[incident_id]
-            _declared_entry(integration, incident, attached, now)
+            declared_entry(integration, incident, attached, now, drill)
             maintenance.windows_for_declared(
                 incident=incident, service=attached[0].service, now=now
             )
             result.declared.append(incident)
         else:
-            _attached_entry(integration, incident_id, attached, now)
+            attached_entry(integration, incident_id, attached, now, drill)
 
 
 def _release(p: Planned, now: datetime) -> Alert:
     """The suppressed alert's own row takes what a new alert would do now."""
     row = p.released
     row.service, row.severity, row.incident_id = p.service, p.severity, p.incident_id
-    row.suppressed_by = p.window or row.suppressed_by
+    row.suppressed_by_id = p.window_id or row.suppressed_by_id
     row.last_received_at = now
     row.repeat_count = F("repeat_count") + 1
     if p.closed_by is not None:
@@ -357,7 +371,9 @@ def _release(p: Planned, now: datetime) -> Alert:
     return row
 
 
-def _declare(integration: Integration, items: list[Planned], now: datetime) -> Incident:
+def _declare(
+    integration: Integration, items: list[Planned], now: datetime, drill: bool
+) -> Incident:
     """A new incident for this service's new alerts, declared as a person would."""
     first = min(items, key=lambda p: p.parsed.starts_at or now)
     severity = min((p.severity for p in items), key=lambda s: s.rank)
@@ -375,65 +391,13 @@ def _declare(integration: Integration, items: list[Planned], now: datetime) -> I
         summary=description[:10_000] if isinstance(description, str) else "",
         impact_started_at=started,
         detected_at=now,
+        is_drill=drill,
         user=None,
         now=now,
     )
 
 
-def _summaries(alerts: list[Alert]) -> str:
-    shown = "; ".join(a.summary[:120] for a in alerts[:SHOWN_IN_ENTRY])
-    more = len(alerts) - SHOWN_IN_ENTRY
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _links(alerts: list[Alert]) -> list[dict]:
-    seen, links = set(), []
-    for alert in alerts[:SHOWN_IN_ENTRY]:
-        for link in alert.links:
-            if link["href"] not in seen:
-                seen.add(link["href"])
-                links.append(link)
-    return links
-
-
-def _declared_entry(integration, incident: Incident, alerts: list[Alert], now) -> None:
-    first = alerts[0]
-    others = f" (with {len(alerts) - 1} more)" if len(alerts) > 1 else ""
-    timeline_add(
-        incident=incident,
-        kind=TimelineEntry.Kind.ALERT,
-        text=f"Declared from alert {first.summary[:200]}{others} by integration {integration.name}",
-        occurred_at=now,
-        data={
-            "integration": integration.slug,
-            "action": "declared",
-            "alerts": [a.pk for a in alerts[:SHOWN_IN_ENTRY]],
-            "count": len(alerts),
-            "dedup_key": first.dedup_key,
-            "links": _links(alerts),
-        },
-    )
-
-
-def _attached_entry(integration, incident_id: int, alerts: list[Alert], now) -> None:
-    n = len(alerts)
-    timeline_add(
-        incident=Incident(pk=incident_id),
-        kind=TimelineEntry.Kind.ALERT,
-        text=f"{n} alert{'s' if n != 1 else ''} from {integration.name} joined: "
-        + _summaries(alerts),
-        occurred_at=now,
-        data={
-            "integration": integration.slug,
-            "action": "attached",
-            "alerts": [a.pk for a in alerts[:SHOWN_IN_ENTRY]],
-            "count": n,
-            "links": _links(alerts),
-        },
-    )
-
-
-def _all_resolved(integration: Integration, touched: set[int], now: datetime) -> None:
+def _all_resolved(integration: Integration, touched: set[int], now: datetime, drill: bool) -> None:
     """For each incident whose last firing alert was just resolved: one entry saying so, and
     with ``auto_resolve`` the incident resolved through the lifecycle verb."""
     if not touched:
@@ -459,7 +423,9 @@ def _all_resolved(integration: Integration, touched: set[int], now: datetime) ->
         timeline_add(
             incident=incident,
             kind=TimelineEntry.Kind.ALERT,
-            text=f"All {n} alert{'s' if n != 1 else ''} of this incident are resolved",
+            text=drill_text(
+                f"All {n} alert{'s' if n != 1 else ''} of this incident are resolved", drill
+            ),
             occurred_at=now,
             data={"integration": integration.slug, "action": "all_resolved", "count": n},
         )

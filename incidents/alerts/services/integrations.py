@@ -1,5 +1,6 @@
 """Integrations: creation with a token shown once, token rotation, lookup by token."""
 
+import copy
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from ircore.models import Service, Severity
 
 from ...services._base import _for_history, _now
 from ..models import Integration
+from . import cache
 
 TOKEN_BYTES = 32  # 43 URL-safe characters, like a PagerDuty routing key (32+)
 
@@ -28,18 +30,29 @@ def _new_token() -> tuple[str, str, str]:
 
 def integration_for_token(token: str) -> Integration | None:
     """The integration this token opens (enabled or not: the caller answers 403 for a
-    disabled one), or None. Only the hash is stored, so the lookup is by hash."""
+    disabled one), or None. Only the hash is stored, so the lookup is by hash.
+
+    Kept per process for ``cache.CACHE_SECONDS`` (a token is looked up on every delivery);
+    each caller gets its own copy. A delivery checks the token and ``enabled`` again under
+    its lock (``ingest(verify=True)``), so a cached copy never lets a revoked token write."""
     if not token or len(token) > 200:
         return None
     try:
         token.encode()
     except UnicodeEncodeError:  # a lone surrogate: no token we issue
         return None
-    return (
-        Integration.objects.select_related("service", "severity")
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
+    hashed = token_hash(token)
+    found = cache.tokens.get(hashed)
+    if found is None:
+        found = (
+            Integration.objects.select_related("service", "severity")
+            .filter(token_hash=hashed)
+            .first()
+        )
+        if found is None:
+            return None  # unknown tokens are not kept: a stream of them cannot fill the cache
+        cache.tokens.put(hashed, found)
+    return copy.copy(found)
 
 
 def integration_create(

@@ -25,18 +25,28 @@ def _advisory_sql(keys) -> str:
     return "SELECT " + ", ".join(f"pg_advisory_xact_lock({int(k)})" for k in sorted(set(keys)))
 
 
+def timeout_sql() -> str:
+    return f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"
+
+
+def dedup_lock_sql(integration: Integration, dedup_keys: list[str]) -> str:
+    """The advisory locks of the delivery's dedup buckets (at most ``DEDUP_BUCKETS``)."""
+    buckets = {_advisory_key(key) % DEDUP_BUCKETS for key in dedup_keys}
+    return _advisory_sql(_advisory_key("dedup", integration.pk, b) for b in buckets)
+
+
 def lock_delivery(integration: Integration, dedup_keys: list[str]) -> None:
-    """Step 1 of ``ingest``'s docstring, in one round trip (PostgreSQL only)."""
+    """Step 1 of ``ingest``'s docstring, in one round trip (PostgreSQL only). Ingestion
+    takes the same locks in the round trip of its reads (``lookup.read``)."""
     if connection.vendor != "postgresql":
         return
-    buckets = {_advisory_key(key) % DEDUP_BUCKETS for key in dedup_keys}
     table = connection.ops.quote_name(Integration._meta.db_table)
     sql = [
-        f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'",
+        timeout_sql(),
         f"SELECT 1 FROM {table} WHERE id = {int(integration.pk)} FOR KEY SHARE",
     ]
-    if buckets:
-        sql.append(_advisory_sql(_advisory_key("dedup", integration.pk, b) for b in buckets))
+    if dedup_keys:
+        sql.append(dedup_lock_sql(integration, dedup_keys))
     with connection.cursor() as cursor:
         cursor.execute("; ".join(sql))
 

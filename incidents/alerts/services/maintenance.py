@@ -1,7 +1,9 @@
 """Maintenance windows: planned work on a service. Alerts arriving during one are recorded
 with ``suppressed_by`` and declare nothing (so page no one).
 
-A window is on the timeline of every incident of its service that overlaps it, written:
+Which window is active for an alert at its arrival is read with the delivery's other reads
+(``lookup``). A window is on the timeline of every incident of its service that overlaps it,
+written:
 - when the window is created (``maintenance_window_create``), for the incidents of the service
   that are open or were resolved after the window started, and began before it ends;
 - when an alert declares an incident, for the windows of its service that overlap the time
@@ -9,7 +11,6 @@ A window is on the timeline of every incident of its service that overlaps it, w
 Each window appears once per incident.
 """
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,17 +25,6 @@ from ...models import Incident, TimelineEntry
 from ...services import timeline_add
 from ...services._base import _aware, _for_history, _limited, _now
 from ..models import MaintenanceWindow
-
-
-def active_windows(service_ids: Iterable[int], now: datetime) -> dict[int, MaintenanceWindow]:
-    """The window active at ``now`` for each of these services (one query)."""
-    service_ids = set(service_ids)
-    if not service_ids:
-        return {}
-    windows = MaintenanceWindow.objects.filter(
-        service_id__in=service_ids, start__lte=now, end__gt=now
-    ).order_by("end")
-    return {w.service_id: w for w in windows}
 
 
 def _shown(when: datetime) -> str:

@@ -9,14 +9,18 @@
 4. Else the least severe level. An alert without a service is stored but declares nothing
    (an incident needs an affected service).
 
-Everything is read once per request (``Router``), never per alert.
+Everything is read once (``Router``: the rules in one query, the severity levels only when
+an alert needs them, steps 3 and 4), never per alert, and kept per process for a few
+seconds (``router_for``; see ``cache`` for what that window means).
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from ircore.models import Service, Severity
 
 from ..models import Integration, RoutingRule
+from . import cache
 
 WORD_LEVELS = {
     "critical": 1,
@@ -52,14 +56,18 @@ class Route:
 
 
 class Router:
-    """The routing of one integration, loaded once (two queries), applied to many alerts."""
+    """The routing of one integration, loaded once (a query, and one more for the levels
+    when an alert needs them), applied to many alerts."""
 
     def __init__(self, integration: Integration):
         self.integration = integration
         self.rules: list[RoutingRule] = list(
             integration.rules.select_related("service", "severity").order_by("position", "id")
         )
-        self.levels: list[Severity] = list(Severity.objects.order_by("rank"))
+
+    @cached_property
+    def levels(self) -> list[Severity]:
+        return list(Severity.objects.order_by("rank"))
 
     def _by_word(self, labels: dict[str, str]) -> Severity | None:
         for name in ("severity", "priority"):
@@ -82,3 +90,12 @@ class Router:
             or (self.levels[-1] if self.levels else None)
         )
         return Route(service=service, severity=severity)
+
+
+def router_for(integration: Integration) -> Router:
+    """The integration's router, as this process read it at most ``CACHE_SECONDS`` ago."""
+    router = cache.routers.get(integration.pk)
+    if router is None:
+        router = Router(integration)
+        cache.routers.put(integration.pk, router)
+    return router
