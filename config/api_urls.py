@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from incidents.alerts.urls import api_patterns as alert_patterns
 from incidents.api import IncidentViewSet
 from ircore.api_views import IncidentTypeViewSet, ServiceViewSet, SeverityViewSet, TeamViewSet
+from postmortems.api.urls import api_patterns as postmortem_patterns
 
 router = DefaultRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
@@ -15,4 +16,4 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("teams", TeamViewSet, basename="team")
 
 # The inbound alert endpoints are plain views (token auth, no throttles): see incidents.alerts.api.
-urlpatterns = alert_patterns + router.urls
+urlpatterns = alert_patterns + router.urls + postmortem_patterns

@@ -138,10 +138,12 @@ class ActionItem(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="done") | ~Q(evidence=""),
                 name="action_item_done_has_evidence",
+                violation_error_message="Document completion with evidence to mark it done.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="wont_do") | ~Q(wont_do_reason=""),
                 name="action_item_wont_do_has_reason",
+                violation_error_message="Say why it will not be done.",
             ),
         ]
 

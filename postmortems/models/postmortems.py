@@ -27,9 +27,10 @@ class PostmortemQuerySet(models.QuerySet):
         return self.filter(incident__is_drill=False)
 
     def on_time(self):
-        """Published by their deadline (the one definition; the reports read it). A
+        """Published, and first published by the deadline (the one definition; the reports
+        read it). Re-opened ones are not published, so not counted until published again; a
         postmortem with no deadline counts as on time once published."""
-        return self.filter(published_at__isnull=False).filter(
+        return self.filter(status=Postmortem.Status.PUBLISHED).filter(
             Q(due_at__isnull=True) | Q(published_at__lte=F("due_at"))
         )
 
@@ -172,7 +173,7 @@ class Postmortem(models.Model):
     @property
     def on_time(self) -> bool | None:
         """Published by the deadline; None while unpublished (the queryset's rule)."""
-        if self.published_at is None:
+        if not self.is_published or self.published_at is None:
             return None
         return self.due_at is None or self.published_at <= self.due_at
 

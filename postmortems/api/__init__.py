@@ -1,0 +1,1 @@
+"""/api/v1/postmortems/ and /api/v1/action-items/ (see ``views`` and ``urls``)."""
