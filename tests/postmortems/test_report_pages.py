@@ -154,6 +154,7 @@ def test_the_admin_page_prints_figures_with_their_definitions(client, cast, hist
     # Readable without JavaScript and under the CSP: no inline script or style elements.
     assert "<script>" not in page and "<style" not in page
     assert "report-missed" in page  # SEV-1's MTTA over its target
+    assert ">Still open</a>" in page and ">Add alerting</a>" in page
 
 
 def test_the_admin_page_defaults_to_the_last_month_and_refuses_a_bad_one(client, cast):
