@@ -5,9 +5,9 @@ A custom collector (``prometheus_client``) reads the database on each scrape, in
 number of queries (one aggregate per family group, whatever the history's size); nothing is
 kept in process memory, so every web process answers the same. Counters count since the
 beginning (plain counts, no per-row arithmetic); the acknowledgement latency is a gauge
-histogram over the last 30 days' incidents (an index range: a duration per row is costly). Incident figures leave drills
-out (``Incident.objects.real()``); the machinery (alerts, deliveries, the escalation clock)
-counts everything it has to do.
+histogram over the last 30 days' incidents (an index range: a duration per row is costly).
+Incident figures leave drills out (``Incident.objects.real()``); the machinery (alerts,
+deliveries, the escalation clock) counts everything it has to do.
 
 Protected by a bearer token (``Authorization: Bearer <METRICS_TOKEN>``), compared in
 constant time. With ``METRICS_TOKEN`` unset the endpoint refuses everyone and says why.
