@@ -30,7 +30,7 @@ from django.db.models.functions import Coalesce, Lag
 from django.utils import timezone
 
 from comms.selectors import cadence_kept
-from incidents.models import Incident, IncidentService
+from incidents.models import Incident
 from ircore.models import Service, Severity
 from oncall.report import oncall_report
 
@@ -40,6 +40,8 @@ from .figures import DURATIONS, DurationSeconds
 from .periods import Period
 
 REPEAT_WINDOW = timedelta(days=REPEAT_DAYS)
+# Action items named on the page (the counts cover all of them).
+LISTED = 10
 
 
 @dataclass
@@ -130,6 +132,8 @@ class Report:
     actions_wont_do: int = 0
     actions_overdue: int = 0
     actions_as_of: Any = None  # date
+    completed_items: list[Any] = field(default_factory=list)  # ActionItem, at most LISTED
+    overdue_items: list[Any] = field(default_factory=list)
     cadence: dict[str, dict[str, int]] = field(default_factory=dict)
     oncall: OncallLoad | None = None
 
@@ -235,12 +239,13 @@ def _categories(report: Report) -> None:
         "incident_type__name",
         empty="(no type)",
     )
+    service = "affected__service"
     report.services = _top(
-        IncidentService.objects.filter(incident__in=real.values("pk"))
-        .values("service__slug", "service__name")
-        .annotate(n=Count("incident", distinct=True)),
-        "service__slug",
-        "service__name",
+        real.filter(**{f"{service}__isnull": False})
+        .values(f"{service}__slug", f"{service}__name")
+        .annotate(n=Count("pk", distinct=True)),
+        f"{service}__slug",
+        f"{service}__name",
     )
     team = "affected__service__team"
     report.teams = _top(
@@ -253,36 +258,37 @@ def _categories(report: Report) -> None:
 
 
 def _repeat_rows(period: Period):
-    """One row per (affected service, incident) of a typed real incident declared in the
+    """One row per (incident, affected service) of the typed real incidents declared in the
     period or the 30 days before it, with ``in_period`` (1/0) and ``gap``: seconds since the
-    previous incident of the same type on the same service (NULL for the first).
+    previous incident of the same type on the same service (NULL for the first). Driven from
+    the incidents' declared_at index, the affected services joined by incident.
 
     The window must see the 30 days before the period, so the period itself cannot be a
     WHERE of this query (a WHERE applies before the window); the caller's outer query
     filters on ``in_period`` and ``gap``."""
-    declared = "incident__declared_at"
+    service = "affected__service_id"
     previous = Window(
-        Lag(declared),
-        partition_by=[F("service_id"), F("incident__incident_type_id")],
-        order_by=[F(declared).asc(), F("incident_id").asc()],
-    )
-    real = Incident.objects.real().filter(
-        declared_at__gte=period.start - REPEAT_WINDOW,
-        declared_at__lt=period.end,
-        incident_type__isnull=False,
+        Lag("declared_at"),
+        partition_by=[F(service), F("incident_type_id")],
+        order_by=[F("declared_at").asc(), F("pk").asc()],
     )
     return (
-        IncidentService.objects.filter(incident__in=real.values("pk"))
+        Incident.objects.real()
+        .filter(
+            declared_at__gte=period.start - REPEAT_WINDOW,
+            declared_at__lt=period.end,
+            incident_type__isnull=False,
+        )
         .annotate(
-            r_service=F("service_id"),
-            r_type=F("incident__incident_type_id"),
-            r_incident=F("incident_id"),
+            r_service=F(service),
+            r_type=F("incident_type_id"),
+            r_incident=F("pk"),
             in_period=Case(
-                When(**{f"{declared}__gte": period.start}, then=Value(1)),
+                When(declared_at__gte=period.start, then=Value(1)),
                 default=Value(0),
                 output_field=IntegerField(),
             ),
-            gap=DurationSeconds(declared, previous),
+            gap=DurationSeconds("declared_at", previous),
         )
         .values("r_service", "r_type", "r_incident", "in_period", "gap")
         .order_by()
@@ -293,7 +299,9 @@ def _repeats(report: Report) -> None:
     # Django cannot aggregate over a filter on a window, so the grouping is an outer query
     # around the ORM's own SQL (all backend specifics stay inside it).
     inner, params = _repeat_rows(report.period).query.sql_with_params()
-    where = "WHERE w.in_period = 1 AND w.gap IS NOT NULL AND w.gap <= %s"
+    where = (
+        "WHERE w.in_period = 1 AND w.r_service IS NOT NULL AND w.gap IS NOT NULL AND w.gap <= %s"
+    )
     limit = float(REPEAT_WINDOW.total_seconds())
     with connection.cursor() as cursor:
         cursor.execute(
@@ -341,7 +349,16 @@ def _action_items(report: Report) -> None:
     )
     report.actions_completed, report.actions_wont_do = row["completed"], row["wont_do"]
     report.actions_as_of = period.as_of(report.now)
-    report.actions_overdue = ActionItem.objects.real().overdue(report.actions_as_of).count()
+    overdue = ActionItem.objects.real().overdue(report.actions_as_of)
+    report.actions_overdue = overdue.count()
+    # The few to name on the page: the latest finished, the longest overdue.
+    named = ("owner", "postmortem__incident")
+    report.completed_items = list(
+        finished.filter(completed_at__gte=period.start, completed_at__lt=period.end)
+        .select_related(*named)
+        .order_by("-completed_at", "-id")[:LISTED]
+    )
+    report.overdue_items = list(overdue.select_related(*named).order_by("due_on", "id")[:LISTED])
 
 
 def _cadence(report: Report) -> None:

@@ -87,7 +87,13 @@ def trend_svg(trend: Trend) -> bytes:
     ax.set_ylabel("Incidents")
     ax.yaxis.get_major_locator().set_params(integer=True)
     if any(bottom):
-        ax.legend(loc="upper left", frameon=False, ncols=min(6, len(trend.severities)))
+        # Below the months, so it never covers a bar.
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.1),
+            frameon=False,
+            ncols=max(1, min(6, len(trend.severities))),
+        )
     hours = [None if m.mttr is None else m.mttr / 3600 for m in trend.months]
     if any(h is not None for h in hours):
         right = ax.twinx()

@@ -46,3 +46,11 @@ def get(mapping, key):
 @register.filter
 def categories(report):
     return [("Type", report.types), ("Service", report.services), ("Team", report.teams)]
+
+
+@register.filter
+def action_item_lists(report):
+    return [
+        ("Finished in the period (latest)", report.completed_items, "Finished"),
+        ("Overdue (longest first)", report.overdue_items, "Due"),
+    ]

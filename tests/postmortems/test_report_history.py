@@ -354,6 +354,8 @@ def test_action_items_completed_and_overdue(march):
     assert (march.actions_completed, march.actions_wont_do) == (2, 1)
     assert march.actions_as_of == date(2025, 4, 1)
     assert march.actions_overdue == 1  # "Still open"; the drills' items are left out
+    assert [i.title for i in march.completed_items] == ["Rewrite the queue", "Add alerting"]
+    assert [i.title for i in march.overdue_items] == ["Still open"]
 
 
 def test_cadence_kept_reads_the_cadence_figures(march):
