@@ -2,8 +2,18 @@
 area; this names the public parts."""
 
 from postmortems.models.actions import ActionItem
-from postmortems.models.cost import CostAssessment
-from postmortems.models.drills import Drill
+from postmortems.models.cost import CostAssessment, CostLine, CostRates, ServiceCost
+from postmortems.models.drills import Drill, DrillPlan, DrillScenario
 from postmortems.models.postmortems import Postmortem
 
-__all__ = ["ActionItem", "CostAssessment", "Drill", "Postmortem"]
+__all__ = [
+    "ActionItem",
+    "CostAssessment",
+    "CostLine",
+    "CostRates",
+    "Drill",
+    "DrillPlan",
+    "DrillScenario",
+    "Postmortem",
+    "ServiceCost",
+]
