@@ -216,13 +216,13 @@ class Drill(models.Model):
 
     @property
     def duration(self) -> timedelta | None:
-        """"Duration: [X hours]": started to ended."""
+        """The template's "Duration: [X hours]": started to ended."""
         if self.started_at is None or self.ended_at is None:
             return None
         return self.ended_at - self.started_at
 
     def measures(self) -> list[Measure]:
-        """"Performance Against Targets": each actual time against its target."""
+        """The template's "Performance Against Targets": each actual time against its target."""
         return [
             Measure("Detection time", self.detect_actual, self.detect_target),
             Measure("Response time (acknowledgement)", self.ack_actual, self.ack_target),
