@@ -87,6 +87,7 @@ class AlertAdmin(time_columns(Alert, TIMES), ReadOnlyAdmin):
         "integration",
         "status",
         "service",
+        "is_drill",
         IncidentFilter,
         # A list filter rather than date_hierarchy, whose year links scan the table.
         ("received_at", admin.DateFieldListFilter),
@@ -102,7 +103,7 @@ class AlertAdmin(time_columns(Alert, TIMES), ReadOnlyAdmin):
             {
                 "fields": [
                     "summary",
-                    ("status", "repeat_count"),
+                    ("status", "repeat_count", "is_drill"),
                     "integration",
                     ("service", "severity"),
                     "incident_col",
@@ -135,7 +136,8 @@ class AlertAdmin(time_columns(Alert, TIMES), ReadOnlyAdmin):
 
     @admin.display(description="summary", ordering="summary")
     def summary_col(self, obj: Alert) -> str:
-        return obj.summary if len(obj.summary) <= 120 else obj.summary[:119] + "…"
+        summary = obj.summary if len(obj.summary) <= 120 else obj.summary[:119] + "…"
+        return f"DRILL: {summary}" if obj.is_drill else summary
 
     @admin.display(description="incident", ordering="incident__reference")
     def incident_col(self, obj: Alert) -> str:
@@ -193,7 +195,8 @@ class AlertInline(PagedInline, time_columns(Alert, ["received_at"]), admin.Tabul
     @admin.display(description="alert")
     def alert(self, obj: Alert) -> str:
         url = reverse("admin:incidents_alert_change", args=[obj.pk])
-        return format_html('<a href="{}" class="ir-wrap">{}</a>', url, obj.summary)
+        drill = "DRILL: " if obj.is_drill else ""
+        return format_html('<a href="{}" class="ir-wrap">{}{}</a>', url, drill, obj.summary)
 
     def has_add_permission(self, request, obj=None):
         return False

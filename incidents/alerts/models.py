@@ -208,13 +208,17 @@ class Alert(models.Model):
         on_delete=models.SET_NULL,
         related_name="alerts",
     )
+    # A rehearsal's alert (``ingest(drill=True)``, never from the wire): it deduplicates and
+    # groups only with drill alerts, and declares or joins only drill incidents.
+    is_drill = models.BooleanField("drill", default=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            # Deduplication's last line of defence: one firing alert per key per integration.
+            # Deduplication's last line of defence: one firing alert per key per integration
+            # (a drill's and a real one apart).
             models.UniqueConstraint(
-                fields=["integration", "dedup_key"],
+                fields=["integration", "dedup_key", "is_drill"],
                 condition=Q(status="firing"),
                 name="alert_firing_dedup_unique",
             ),
@@ -239,4 +243,5 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.integration_id}:{self.dedup_key} {self.status}"
+        drill = " DRILL" if self.is_drill else ""
+        return f"{self.integration_id}:{self.dedup_key} {self.status}{drill}"

@@ -58,7 +58,10 @@ def _record_ping(integration: Integration, now: datetime) -> bool:
     Integration.objects.filter(pk=integration.pk).update(last_ping_at=now, heartbeat_due_at=due)
     integration.last_ping_at, integration.heartbeat_due_at = now, due
     return Alert.objects.filter(
-        integration=integration, dedup_key=_key(integration), status=Alert.Status.FIRING
+        integration=integration,
+        dedup_key=_key(integration),
+        status=Alert.Status.FIRING,
+        is_drill=False,
     ).exists()
 
 

@@ -17,6 +17,11 @@ open alerts (bulk reads and writes; nothing is read per alert).
    declare through ``incident_declare``, like a person (the integration acts as the system,
    ``user=None``, and an ``alert`` entry says which alert and integration declared it).
 
+Drills: ``ingest(drill=True)`` (a caller in Python rehearsing; the wire cannot ask for it)
+stores drill alerts, which deduplicate only against drill alerts and join or declare only
+drill incidents (``is_drill``); a real alert never joins a drill incident, nor a drill alert
+a real one. Their timeline entries start with "DRILL:". A drill delivery pings no heartbeat.
+
 Grouping: a new firing alert joins the open incident of its service that received a new
 alert within the receiving integration's ``group_window`` (a sliding window, so a long storm
 stays one incident); an open incident nobody fed alerts to is left alone. Each attachment is
@@ -42,12 +47,12 @@ from ...services import incident_acknowledge, incident_declare, incident_set_sta
 from ...services._base import EARLIEST, _now
 from ..models import Alert, Integration, MaintenanceWindow
 from . import heartbeats, locks, maintenance
+from .entries import attached_entry, declared_entry, drill_text
 from .parse import ACKNOWLEDGE, RESOLVE, TRIGGER, ParsedAlert, key_from_labels
 from .routing import Router
 
 FIRING, RESOLVED = Alert.Status.FIRING, Alert.Status.RESOLVED
 TITLE_LIMIT = Incident._meta.get_field("title").max_length
-SHOWN_IN_ENTRY = 10
 # What planning and the writes read of an alert already firing (not its labels, annotations
 # and raw payload: a batch of repeats would decode every row's JSON for nothing).
 EXISTING_FIELDS = (
@@ -105,14 +110,15 @@ def _key(integration: Integration, parsed: ParsedAlert) -> str:
     return parsed.dedup_key
 
 
-def group_target(*, service_id: int, window, now: datetime) -> int | None:
+def group_target(*, service_id: int, window, now: datetime, drill: bool = False) -> int | None:
     """The open incident of this service fed a new alert within ``window`` (newest first;
-    ``alert_grouping_idx``)."""
+    ``alert_grouping_idx``); a drill's only for a drill, a real one only for a real alert."""
     return (
         Alert.objects.filter(
             service_id=service_id,
             incident__isnull=False,
             incident__open_rank=1,
+            incident__is_drill=drill,
             received_at__gte=now - window,
         )
         .order_by("-received_at")
@@ -122,14 +128,21 @@ def group_target(*, service_id: int, window, now: datetime) -> int | None:
 
 
 def plan(
-    *, integration: Integration, alerts: list[ParsedAlert], now: datetime, group: bool = True
+    *,
+    integration: Integration,
+    alerts: list[ParsedAlert],
+    now: datetime,
+    group: bool = True,
+    drill: bool = False,
 ) -> list[Planned]:
     """What each alert would do; reads only (a fixed number of queries). ``group=False``
     leaves the grouping lookup to the caller (``ingest`` does it under the service lock)."""
     for parsed in alerts:
         parsed.dedup_key = _key(integration, parsed)
     keys = {p.dedup_key for p in alerts}
-    firing = Alert.objects.filter(integration=integration, status=FIRING, dedup_key__in=keys)
+    firing = Alert.objects.filter(
+        integration=integration, status=FIRING, dedup_key__in=keys, is_drill=drill
+    )
     existing = {a.dedup_key: a for a in firing.only(*EXISTING_FIELDS)}
     released = _outlived_windows(existing.values(), now)
     router = None  # read only when an alert is new (repeats and resolves need no routing)
@@ -155,7 +168,10 @@ def plan(
         if item.window is None and group:
             if item.service.pk not in targets:
                 targets[item.service.pk] = group_target(
-                    service_id=item.service.pk, window=integration.group_window, now=now
+                    service_id=item.service.pk,
+                    window=integration.group_window,
+                    now=now,
+                    drill=drill,
                 )
             item.incident_id = targets[item.service.pk]
     return planned
@@ -176,22 +192,28 @@ def _outlived_windows(alerts, now: datetime) -> set[int]:
 
 
 def ingest(
-    *, integration: Integration, alerts: list[ParsedAlert], now: datetime | None = None
+    *,
+    integration: Integration,
+    alerts: list[ParsedAlert],
+    now: datetime | None = None,
+    drill: bool = False,
 ) -> IngestResult:
-    """Store one delivery of alerts (see the module's docstring)."""
+    """Store one delivery of alerts (see the module's docstring); ``drill=True`` makes them
+    a drill's (a rehearsal started in Python, e.g. a game day)."""
     now = _now(now)
     result = IngestResult()
     with transaction.atomic():
         locks.lock_delivery(integration, [_key(integration, a) for a in alerts])
         locked = integration
-        alerts = heartbeats.watchdog_pings(integration=locked, alerts=alerts, now=now)
-        planned = plan(integration=locked, alerts=alerts, now=now, group=False)
+        if not drill:  # a rehearsal says nothing about the monitor being alive
+            alerts = heartbeats.watchdog_pings(integration=locked, alerts=alerts, now=now)
+        planned = plan(integration=locked, alerts=alerts, now=now, group=False, drill=drill)
         result.dedup_keys = [p.parsed.dedup_key for p in planned]
         _repeats(planned, now, result)
-        touched = _resolves(locked, planned, now, result)
-        _acknowledges(locked, planned, now, result)
-        _new_alerts(locked, planned, now, result)
-        _all_resolved(locked, touched, now)
+        touched = _resolves(locked, planned, now, result, drill)
+        _acknowledges(locked, planned, now, result, drill)
+        _new_alerts(locked, planned, now, result, drill)
+        _all_resolved(locked, touched, now, drill)
     return result
 
 
@@ -207,7 +229,7 @@ def _repeats(planned: list[Planned], now: datetime, result: IngestResult) -> Non
             p.repeat_of.repeats += 1
 
 
-def _resolves(integration, planned, now, result) -> set[int]:
+def _resolves(integration, planned, now, result, drill: bool) -> set[int]:
     """Resolve the firing alerts named; a resolve of an alert never seen is recorded as a
     resolved alert (Alertmanager and generic: they carry the alert), once."""
     resolving = [p for p in planned if p.parsed.action == RESOLVE]
@@ -232,17 +254,19 @@ def _resolves(integration, planned, now, result) -> set[int]:
     }
     if unseen:
         known = set(
-            Alert.objects.filter(integration=integration, dedup_key__in=unseen).values_list(
-                "dedup_key", flat=True
-            )
+            Alert.objects.filter(
+                integration=integration, dedup_key__in=unseen, is_drill=drill
+            ).values_list("dedup_key", flat=True)
         )
         Alert.objects.bulk_create(
-            _row(integration, p, now, status=RESOLVED) for k, p in unseen.items() if k not in known
+            _row(integration, p, now, drill, status=RESOLVED)
+            for k, p in unseen.items()
+            if k not in known
         )
     return touched
 
 
-def _acknowledges(integration, planned, now, result) -> None:
+def _acknowledges(integration, planned, now, result, drill: bool) -> None:
     for p in planned:
         alert = p.existing
         if p.parsed.action != ACKNOWLEDGE or alert is None:
@@ -260,13 +284,16 @@ def _acknowledges(integration, planned, now, result) -> None:
         timeline_add(
             incident=incident,
             kind=TimelineEntry.Kind.ALERT,
-            text=f"Acknowledged from alert {alert.dedup_key} by integration {integration.name}",
+            text=drill_text(
+                f"Acknowledged from alert {alert.dedup_key} by integration {integration.name}",
+                drill,
+            ),
             occurred_at=now,
             data={"integration": integration.slug, "alert": alert.pk, "action": ACKNOWLEDGE},
         )
 
 
-def _row(integration, p: Planned, now: datetime, *, status=FIRING) -> Alert:
+def _row(integration, p: Planned, now: datetime, drill: bool, *, status=FIRING) -> Alert:
     parsed = p.parsed
     return Alert(
         integration=integration,
@@ -288,10 +315,11 @@ def _row(integration, p: Planned, now: datetime, *, status=FIRING) -> Alert:
         links=parsed.links,
         raw=parsed.raw,
         suppressed_by=p.window,
+        is_drill=drill,
     )
 
 
-def _new_alerts(integration, planned, now, result) -> None:
+def _new_alerts(integration, planned, now, result, drill: bool) -> None:
     new = [p for p in planned if p.parsed.action == TRIGGER and not (p.existing or p.repeat_of)]
     if not new:
         return
@@ -302,21 +330,22 @@ def _new_alerts(integration, planned, now, result) -> None:
     declared = {}
     for service_id in sorted(groups):  # service locks in ascending order: deadlock-free
         items = groups[service_id]
-        target = group_target(service_id=service_id, window=integration.group_window, now=now)
+        window = integration.group_window
+        target = group_target(service_id=service_id, window=window, now=now, drill=drill)
         if target is None and connection.vendor == "postgresql":
             # Another delivery (any integration) may be declaring on this service: serialise,
             # then look again (READ COMMITTED: the next statement sees what it committed).
             locks.lock_service(service_id)
-            target = group_target(service_id=service_id, window=integration.group_window, now=now)
+            target = group_target(service_id=service_id, window=window, now=now, drill=drill)
         if target is None:
-            incident = _declare(integration, items, now)
+            incident = _declare(integration, items, now, drill)
             declared[incident.pk] = (incident, items)
             target = incident.pk
         for p in items:
             p.incident_id = target
     rows = Alert.objects.bulk_create(
         [
-            _row(integration, p, now, status=RESOLVED if p.closed_by else FIRING)
+            _row(integration, p, now, drill, status=RESOLVED if p.closed_by else FIRING)
             for p in new
             if p.released is None
         ]
@@ -332,13 +361,13 @@ def _new_alerts(integration, planned, now, result) -> None:
         result.attached[incident_id] = len(attached)
         if incident_id in declared:
             incident, _ = declared[incident_id]
-            _declared_entry(integration, incident, attached, now)
+            declared_entry(integration, incident, attached, now, drill)
             maintenance.windows_for_declared(
                 incident=incident, service=attached[0].service, now=now
             )
             result.declared.append(incident)
         else:
-            _attached_entry(integration, incident_id, attached, now)
+            attached_entry(integration, incident_id, attached, now, drill)
 
 
 def _release(p: Planned, now: datetime) -> Alert:
@@ -357,7 +386,9 @@ def _release(p: Planned, now: datetime) -> Alert:
     return row
 
 
-def _declare(integration: Integration, items: list[Planned], now: datetime) -> Incident:
+def _declare(
+    integration: Integration, items: list[Planned], now: datetime, drill: bool
+) -> Incident:
     """A new incident for this service's new alerts, declared as a person would."""
     first = min(items, key=lambda p: p.parsed.starts_at or now)
     severity = min((p.severity for p in items), key=lambda s: s.rank)
@@ -375,65 +406,13 @@ def _declare(integration: Integration, items: list[Planned], now: datetime) -> I
         summary=description[:10_000] if isinstance(description, str) else "",
         impact_started_at=started,
         detected_at=now,
+        is_drill=drill,
         user=None,
         now=now,
     )
 
 
-def _summaries(alerts: list[Alert]) -> str:
-    shown = "; ".join(a.summary[:120] for a in alerts[:SHOWN_IN_ENTRY])
-    more = len(alerts) - SHOWN_IN_ENTRY
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _links(alerts: list[Alert]) -> list[dict]:
-    seen, links = set(), []
-    for alert in alerts[:SHOWN_IN_ENTRY]:
-        for link in alert.links:
-            if link["href"] not in seen:
-                seen.add(link["href"])
-                links.append(link)
-    return links
-
-
-def _declared_entry(integration, incident: Incident, alerts: list[Alert], now) -> None:
-    first = alerts[0]
-    others = f" (with {len(alerts) - 1} more)" if len(alerts) > 1 else ""
-    timeline_add(
-        incident=incident,
-        kind=TimelineEntry.Kind.ALERT,
-        text=f"Declared from alert {first.summary[:200]}{others} by integration {integration.name}",
-        occurred_at=now,
-        data={
-            "integration": integration.slug,
-            "action": "declared",
-            "alerts": [a.pk for a in alerts[:SHOWN_IN_ENTRY]],
-            "count": len(alerts),
-            "dedup_key": first.dedup_key,
-            "links": _links(alerts),
-        },
-    )
-
-
-def _attached_entry(integration, incident_id: int, alerts: list[Alert], now) -> None:
-    n = len(alerts)
-    timeline_add(
-        incident=Incident(pk=incident_id),
-        kind=TimelineEntry.Kind.ALERT,
-        text=f"{n} alert{'s' if n != 1 else ''} from {integration.name} joined: "
-        + _summaries(alerts),
-        occurred_at=now,
-        data={
-            "integration": integration.slug,
-            "action": "attached",
-            "alerts": [a.pk for a in alerts[:SHOWN_IN_ENTRY]],
-            "count": n,
-            "links": _links(alerts),
-        },
-    )
-
-
-def _all_resolved(integration: Integration, touched: set[int], now: datetime) -> None:
+def _all_resolved(integration: Integration, touched: set[int], now: datetime, drill: bool) -> None:
     """For each incident whose last firing alert was just resolved: one entry saying so, and
     with ``auto_resolve`` the incident resolved through the lifecycle verb."""
     if not touched:
@@ -459,7 +438,9 @@ def _all_resolved(integration: Integration, touched: set[int], now: datetime) ->
         timeline_add(
             incident=incident,
             kind=TimelineEntry.Kind.ALERT,
-            text=f"All {n} alert{'s' if n != 1 else ''} of this incident are resolved",
+            text=drill_text(
+                f"All {n} alert{'s' if n != 1 else ''} of this incident are resolved", drill
+            ),
             occurred_at=now,
             data={"integration": integration.slug, "action": "all_resolved", "count": n},
         )
