@@ -1,0 +1,1 @@
+"""The learning verbs, one module per area (postmortems, actions, drills, cost)."""
