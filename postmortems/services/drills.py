@@ -506,7 +506,7 @@ def drill_add_action_items(
         now = _now(now)
         for item in items:
             _mark(item, user, f"drill: {locked.title}").save()
-        locked.action_items.add(*items)
+        _mark(locked, user, "action items").action_items.add(*items)
         titles = "; ".join(i.title for i in items)
         _entry(locked, f"action items: {titles}", user, now, "action_items")
     return items
