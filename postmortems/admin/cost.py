@@ -122,7 +122,9 @@ class CostAssessmentAdmin(SimpleHistoryAdmin):
             cost.cost_set_notes(assessment=obj, notes=form.cleaned_data["notes"], user=request.user)
 
     def save_formset(self, request, form, formset, change):
-        """Each changed line through ``cost_adjust`` (which recomputes the total)."""
+        """Each changed line through ``cost_adjust`` (which recomputes the total); what the
+        admin's change message lists is set here, as ``formset.save()`` would."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if not verbs.may(request.user, verbs.ADJUST_COST):
             return
         for line_form in formset.forms:
@@ -134,6 +136,7 @@ class CostAssessmentAdmin(SimpleHistoryAdmin):
                     note=data.get("note", ""),
                     user=request.user,
                 )
+                formset.changed_objects.append((line_form.instance, line_form.changed_data))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and verbs.may(request.user, verbs.ASSESS_COST):
