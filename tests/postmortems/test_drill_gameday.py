@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from incidents.alerts.models import Alert
-from incidents.alerts.services import maintenance_window_create
+from incidents.alerts.models import Alert, Integration, RoutingRule
+from incidents.alerts.services import integration_create, maintenance_window_create
 from incidents.models import Incident, RoleAssignment, TimelineEntry
 from incidents.services import incident_set_status
 from ircore.errors import ConflictError, RuleError
@@ -274,3 +274,38 @@ def test_cancelling_a_running_game_day_resolves_its_incident_and_alert(
     ).exists()
     with pytest.raises(ConflictError, match="cancelled already"):
         drills.drill_cancel(drill=game_day, user=world.manager, reason="again")
+
+
+@pytest.mark.parametrize("kind", [Integration.Kind.EVENTS, Integration.Kind.GENERIC])
+def test_a_game_day_goes_through_each_kind_of_integration(
+    world, django_capture_on_commit_callbacks, kind
+):
+    """The synthetic alert is shaped as the integration's kind posts it, read by its own
+    parser, routed by its rules; the end of the drill resolves it the same way."""
+    integration, _ = integration_create(name=f"Monitor {kind}", kind=kind, user=world.manager)
+    RoutingRule.objects.create(
+        integration=integration, position=1, label="service", value="payments-api",
+        service=world.service,
+    )  # fmt: skip
+    drill = drills.drill_schedule(
+        kind=Drill.Kind.GAME_DAY, scheduled_for=at(0), service=world.service,
+        integration=integration, participants=[world.rob], alert_severity="error",
+        user=world.manager,
+    )  # fmt: skip
+    run(drill, world.manager, django_capture_on_commit_callbacks, fault_started_at=at(-1))
+    drill.refresh_from_db()
+
+    alert = Alert.objects.get()
+    assert (alert.integration, alert.is_drill, alert.incident) == (
+        integration,
+        True,
+        drill.incident,
+    )
+    assert drill.incident.impact_started_at == at(-1)
+    assert drill.incident.severity.rank == 2  # "error": the second level
+    incident_set_status(
+        incident=drill.incident, status=Incident.Status.RESOLVED, user=world.rob, now=at(10)
+    )
+    drills.drill_complete(drill=drill, user=world.manager, now=at(12))
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.RESOLVED
