@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from ircore import hooks
 from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, RESPONDERS
 
@@ -44,35 +46,76 @@ def _merged(*grants: dict) -> dict:
     return merged
 
 
-# --- end reports ---
+# --- drills and cost of incidents (helper "drills") -------------------------------------
+# Drill plans and cost rates are policy (managers write them, everyone who reads drills or
+# costs reads them); drills and cost assessments are work records changed through the
+# services. Leadership reads everything here and changes nothing; Support sees none of it.
+DRILL_MODELS = ("drill", "drillplan", "drillscenario")
+COST_MODELS = ("costassessment", "costline", "costrates", "servicecost")
+DRILLS_GRANTS = {
+    INCIDENT_MANAGERS: {
+        "drill": "add change view",
+        "perm:run_drill": "drill",
+        "drillplan": ALL,
+        "drillscenario": ALL,
+        "costassessment": "add change view",
+        "costline": "change view",
+        "costrates": ALL,
+        "servicecost": ALL,
+    },
+    RESPONDERS: {
+        **dict.fromkeys(DRILL_MODELS, "view"),
+        **dict.fromkeys(COST_MODELS, "view"),
+    },
+    LEADERSHIP: {
+        **dict.fromkeys(DRILL_MODELS, "view"),
+        **dict.fromkeys(COST_MODELS, "view"),
+    },
+}
+# --- end drills and cost ----------------------------------------------------------------
 
 
 class PostmortemsConfig(hooks.IRAppConfig):
     name = "postmortems"
     verbose_name = "Learning"
 
-    role_grants = _merged(POSTMORTEM_GRANTS, REPORT_GRANTS)
+    role_grants = _merged(POSTMORTEM_GRANTS, REPORT_GRANTS, DRILLS_GRANTS)
 
     def ready(self) -> None:
-        # --- postmortems and action items: the verbs (ircore.verbs) before any admin or API
-        # reads them; a resolution opens the postmortem its severity requires; the
-        # action_items section of the policy file. ---
+        from incidents import signals
+        from ircore.policy import register_section
+
+        # Postmortems and action items: the verbs (ircore.verbs) before any admin or API reads
+        # them; a resolution opens the postmortem its severity requires; the action_items
+        # section of the policy file.
         from . import (
             permissions,  # noqa: F401
+            permissions_drills,  # noqa: F401
+            policy_cost,
+            policy_drills,
             receivers,  # noqa: F401
         )
         from .policy import register as register_policy_sections
 
-        register_policy_sections()
-        # --- end postmortems and action items ---
-        # --- reports: the report verb, and the monthly mail's beat task. ---
+        # Reports: the report verb, and the monthly mail's beat task.
         from .reports import permissions as report_permissions  # noqa: F401
         from .reports import tasks as report_tasks  # noqa: F401
+        from .services.cost import prefill_on_resolved
 
-        # --- end reports ---
+        register_policy_sections()
+        # Drills and cost: the drills and cost sections of the policy file, and a cost
+        # assessment pre-filled when an incident is resolved.
+        register_section(policy_drills.SECTION)
+        register_section(policy_cost.SECTION)
+        signals.incident_resolved.connect(
+            prefill_on_resolved, dispatch_uid="postmortems.cost_prefill_on_resolved"
+        )
 
-    # --- postmortems and action items: the demo postmortem ---
-    def load_demo(self, **context) -> dict[str, int]:
+    def load_demo(self, *, people: dict, services: dict, now: datetime) -> dict[str, int]:
+        from .demo_drills import load_cost_demo, load_drill_demo
         from .demo_postmortems import load_demo_postmortems
 
-        return load_demo_postmortems(**context)
+        counts = load_demo_postmortems(people=people, services=services, now=now)
+        counts.update(load_drill_demo(people=people, services=services, now=now))
+        counts.update(load_cost_demo(people=people, services=services, now=now))
+        return counts

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('postmortems', '0002_postmortems'),
+        ('postmortems', '0003_drills'),
     ]
 
     operations = [

@@ -1,2 +1,2 @@
-"""The learning verbs, one module per area (``postmortems``, ``postmortem_clock``,
-``actions``, ...); import them from their module."""
+"""The learning verbs, one module per area (postmortems, postmortem_clock, actions, drills,
+cost, ...); import them from their module."""

@@ -159,6 +159,9 @@ def test_dry_run_shows_what_would_change_and_changes_nothing(client, world, edit
         "integrations": "0 created, 0 updated, 0 deleted",
         "templates": "0 created, 0 updated, 0 deleted",
         "action_items": "0 created, 0 updated, 0 deleted",
+        "drills": "0 created, 0 updated, 0 deleted",
+        "drill scenarios": "0 created, 0 updated, 0 deleted",
+        "cost": "0 created, 0 updated, 0 deleted",
     }
     changes = {c.section: c for c in response.context["changes"]}
     assert changes["severities"].created == ["SEV-5 (Informational)"]
@@ -203,7 +206,10 @@ def test_apply_after_the_dry_run_imports_as_the_manager(client, world, edited):
         "escalation steps: 0 created, 0 updated, 0 deleted; "
         "integrations: 0 created, 0 updated, 0 deleted; "
         "templates: 0 created, 0 updated, 0 deleted; "
-        "action_items: 0 created, 0 updated, 0 deleted."
+        "action_items: 0 created, 0 updated, 0 deleted; "
+        "drills: 0 created, 0 updated, 0 deleted; "
+        "drill scenarios: 0 created, 0 updated, 0 deleted; "
+        "cost: 0 created, 0 updated, 0 deleted."
     ]
 
 
