@@ -1,5 +1,50 @@
 from ircore import hooks
+from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, LEGAL_REVIEWERS, RESPONDERS, SUPPORT
+
+# --- notices (helper "notices") ---------------------------------------------------------------
+# Drafting is for everyone who writes (support, responders, managers); approving and
+# publishing for managers and, on their incident, the Communications Lead (lead_notice_comms);
+# the legal approval for legal reviewers. See comms.permissions.
+NOTICE_GRANTS = {
+    INCIDENT_MANAGERS: {
+        "notice": "add change delete view",
+        "perm:approve_notice": "notice",
+        "perm:publish_notice": "notice",
+        "perm:lead_notice_comms": "notice",
+        "noticecomment": "view",
+        "internalroute": ALL,
+    },
+    RESPONDERS: {
+        "notice": "add change delete view",
+        "perm:lead_notice_comms": "notice",
+        "noticecomment": "view",
+        "internalroute": "view",
+    },
+    SUPPORT: {"notice": "add change delete view", "noticecomment": "view"},
+    LEADERSHIP: {"notice": "view", "noticecomment": "view", "internalroute": "view"},
+    LEGAL_REVIEWERS: {
+        "notice": "view",
+        "perm:legal_approve_notice": "notice",
+        "noticecomment": "view",
+    },
+}
+
+
+def _merged(*grants: dict) -> dict:
+    """Each area's grants, one dict per role group."""
+    out: dict[str, dict[str, str]] = {}
+    for area in grants:
+        for group, per_model in area.items():
+            out.setdefault(group, {}).update(per_model)
+    return out
 
 
 class CommsConfig(hooks.IRAppConfig):
     name = "comms"
+    verbose_name = "Communications"
+
+    role_grants = _merged(NOTICE_GRANTS)
+
+    def ready(self) -> None:
+        # Declares the notice verbs (ircore.verbs) before any admin or API reads them.
+        from . import permissions  # noqa: F401
