@@ -1,0 +1,1 @@
+"""The comms verbs, one module per area."""
