@@ -47,4 +47,18 @@ class CommsConfig(hooks.IRAppConfig):
 
     def ready(self) -> None:
         # Declares the notice verbs (ircore.verbs) before any admin or API reads them.
-        from . import permissions  # noqa: F401
+        # The update cadence follows the incident's moves (declared, severity, status).
+        from . import (
+            permissions,  # noqa: F401
+            receivers_cadence,  # noqa: F401
+        )
+
+    def health_checks(self) -> dict[str, dict]:
+        from .health import health_checks
+
+        return health_checks()
+
+    def incident_badges(self, incidents, *, now) -> dict[int, list[hooks.Badge]]:
+        from .selectors import cadence_badges
+
+        return cadence_badges(incidents, now=now)

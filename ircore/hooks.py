@@ -27,6 +27,15 @@ what they declare on their AppConfig, which subclasses :class:`IRAppConfig`:
     oldest due escalation is). Reported, never fatal; a name not ``ok`` is listed under the
     report's ``late``. Keep each to a query or two on an index: monitors poll it.
 
+``incident_badges(self, incidents, *, now) -> dict[int, list[Badge]]`` (optional;
+:class:`ShowsBadges`)
+    Short lines an app adds to the board's rows and the incident page about the incidents
+    given (a list): ``{incident_id: [(label, text, level)]}``, e.g. comms' ``("Internal
+    update", "overdue by 12m, due 10:15 UTC", "overdue")``; ``level`` is "due", "overdue" or
+    "none" (how it is styled). A fixed number of queries whatever the number of incidents:
+    the board's query count must not grow with its rows. Times in ``text`` are in the
+    viewer's zone (the active one), with its name.
+
 An optional hook left undefined means the app takes no part; the functions below iterate
 only the apps that define it, in ``INSTALLED_APPS`` order.
 """
@@ -115,4 +124,25 @@ def health_checks() -> dict[str, dict]:
         except Exception as exc:  # a broken check must not hide the others
             logger.exception("healthz: the %s checks failed", config.label)
             found[config.label] = {"ok": False, "error": type(exc).__name__}
+    return found
+
+
+# (label, text, level): one line about an incident on the board and the incident page.
+Badge = tuple[str, str, str]
+
+
+@runtime_checkable
+class ShowsBadges(Protocol):
+    def incident_badges(self, incidents: list, *, now: datetime) -> dict[int, list[Badge]]: ...
+
+
+def incident_badges(incidents: list, *, now: datetime) -> dict[int, list[Badge]]:
+    """Every app's badges for ``incidents``, merged per incident in app order; nothing is
+    asked when there are no incidents (an empty board costs no query)."""
+    found: dict[int, list[Badge]] = {}
+    if not incidents:
+        return found
+    for config in apps_with(ShowsBadges):
+        for incident_id, badges in config.incident_badges(incidents, now=now).items():
+            found.setdefault(incident_id, []).extend(badges)
     return found

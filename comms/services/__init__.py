@@ -1,1 +1,1 @@
-"""The comms verbs, one module per area."""
+"""The verbs of the comms app, one module per area (``notices``, ``cadence``, ...)."""
