@@ -6,7 +6,8 @@ from comms.models.audience import Audience
 
 class Template(models.Model):
     """A message template: subject and body with placeholders from the incident, rendered in a
-    sandbox (``comms.rendering``)."""
+    sandbox (``comms.rendering``). Saving one validates its placeholders and syntax
+    (``clean``), so a template that cannot render never reaches a notice."""
 
     class Kind(models.TextChoices):
         DECLARED = "declared", "Incident declared"
@@ -24,11 +25,25 @@ class Template(models.Model):
     audience = models.CharField(max_length=12, choices=Audience.choices)
     subject = models.CharField(max_length=300)
     body = models.TextField()
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, help_text="Offered when a notice is drafted.")
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["kind", "name"]
+        permissions = [
+            ("preview_template", "Can preview a template against an incident"),
+        ]
+        indexes = [
+            # Drafting a notice offers the active templates of one kind and audience.
+            models.Index(fields=["kind", "audience", "active"], name="template_pick_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Imported here: the rendering package reads incidents, whose models import nothing
+        # from comms, but the models package must load before any app is ready.
+        from comms.rendering import validate
+
+        validate(self.subject, self.body)
