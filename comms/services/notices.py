@@ -36,6 +36,7 @@ from ircore.validators import plain_text_problem
 
 from .. import permissions as verbs
 from ..models import Audience, Notice, NoticeComment, Template
+from ..rendering import render
 from . import cadence, notice_sends, subscribers
 
 Status = Notice.Status
@@ -166,11 +167,15 @@ def _components(incident: Incident, audience: str, value: Any) -> list[Service]:
     return components
 
 
-def _render(template: Template, incident: Incident):
-    from ..rendering import render
-
+def _render(template: Template, incident: Incident, now: datetime):
+    """The template written for the incident; a template that does not render (a broken
+    bound, a placeholder removed since it was saved) is refused on the template field."""
     try:
-        return render(template.subject, template.body, incident)
+        return render(template.subject, template.body, incident, now=now)
+    except RuleError as error:
+        raise RuleError(
+            f"The template “{template.name}” does not render: {error.message}", field="template"
+        ) from None
     except ValidationError as error:
         raise RuleError(
             f"The template “{template.name}” does not render: {' '.join(error.messages)}",
@@ -210,13 +215,13 @@ def draft(
         audience = template.audience
     if audience not in Audience.values:
         raise RuleError(f"Choose the audience: {', '.join(Audience.values)}.", field="audience")
+    now = _now(now)
     if template is not None and (_blank(subject) or _blank(body)):
-        rendered = _render(template, incident)
+        rendered = _render(template, incident, now)
         subject = rendered.subject if _blank(subject) else subject
         body = rendered.body if _blank(body) else body
     subject, body = _subject(subject), _body(body)
     shown = _components(incident, audience, components)
-    now = _now(now)
     with transaction.atomic():
         notice = Notice(
             incident=incident,
