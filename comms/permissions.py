@@ -168,6 +168,28 @@ def check(user: Any, name: str, notice: Any) -> None:
         raise NotAllowed(reason)
 
 
+# A step of the review (``Notice.allows``) and the verb it needs.
+STEP_VERBS = {
+    "submit": SUBMIT_NOTICE,
+    "approve": APPROVE_NOTICE,
+    "legal_approve": LEGAL_APPROVE_NOTICE,
+    "send_back": SEND_BACK_NOTICE,
+    "publish": PUBLISH_NOTICE,
+    "discard": DISCARD_NOTICE,
+}
+
+
+def steps(user: Any, notice: Any) -> dict[str, bool]:
+    """The steps ``user`` may take on ``notice`` now: its state allows the step and they may
+    do its verb (one Communications Lead query for all). The admin's buttons and the API's
+    ``actions`` are this."""
+    comms_lead = is_comms_lead(user, notice.incident)
+    return {
+        step: notice.allows(step) and not refusal(user, name, notice, comms_lead=comms_lead)
+        for step, name in STEP_VERBS.items()
+    }
+
+
 def may_draft_any(user: Any) -> bool:
     return may(user, DRAFT_NOTICE)
 
@@ -178,4 +200,4 @@ def may_review_any(user: Any) -> bool:
     return any(may(user, name) for name in (APPROVE_NOTICE, PUBLISH_NOTICE, LEAD_NOTICE_COMMS))
 
 
-__all__ = ["NotAllowed", "check", "is_comms_lead", "may", "may_review", "refusal"]
+__all__ = ["NotAllowed", "check", "is_comms_lead", "may", "may_review", "refusal", "steps"]

@@ -47,41 +47,6 @@ DONE = {
 }
 
 
-def applies(step: str, notice: Notice) -> bool:
-    """Whether the notice's state lets the step happen now (who may is the other half)."""
-    status = notice.status
-    if step in ("submit", "discard"):
-        return status == Status.DRAFT
-    if step == "approve":
-        return status == Status.IN_REVIEW and notice.approved_at is None
-    if step == "legal_approve":
-        return status in (Status.IN_REVIEW, Status.APPROVED) and notice.legal_review_pending
-    if step == "send_back":
-        return status in (Status.IN_REVIEW, Status.APPROVED)
-    if step == "publish":
-        return status == Status.APPROVED and not notice.legal_review_pending
-    return False
-
-
-STEP_VERBS = {
-    "submit": verbs.SUBMIT_NOTICE,
-    "approve": verbs.APPROVE_NOTICE,
-    "legal_approve": verbs.LEGAL_APPROVE_NOTICE,
-    "send_back": verbs.SEND_BACK_NOTICE,
-    "publish": verbs.PUBLISH_NOTICE,
-    "discard": verbs.DISCARD_NOTICE,
-}
-
-
-def buttons(user: Any, notice: Notice) -> dict[str, bool]:
-    """The steps this person may take on this notice now (one comms-lead query for all)."""
-    comms_lead = verbs.is_comms_lead(user, notice.incident)
-    return {
-        step: applies(step, notice) and not verbs.refusal(user, name, notice, comms_lead=comms_lead)
-        for step, name in STEP_VERBS.items()
-    }
-
-
 class LegalReviewFilter(admin.SimpleListFilter):
     title = "legal review"
     parameter_name = "legal"
@@ -290,7 +255,7 @@ class NoticeAdmin(SimpleHistoryAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _panel(self, request: HttpRequest, notice: Notice) -> dict[str, Any]:
-        can = buttons(request.user, notice)
+        can = verbs.steps(request.user, notice)
         steps = [
             {"step": step, "label": STEPS[step][0], "url": self._url(step, notice.pk)}
             for step in ("submit", "approve", "legal_approve", "publish")

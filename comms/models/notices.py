@@ -139,6 +139,22 @@ class Notice(models.Model):
         """Only drafts change; a notice in review is sent back to be changed."""
         return self.status == self.Status.DRAFT
 
+    def allows(self, step: str) -> bool:
+        """Whether the notice's state lets ``step`` happen now (who may is
+        ``comms.permissions``'s half; the services refuse the rest, saying why)."""
+        status, S = self.status, self.Status
+        if step in ("submit", "discard", "edit"):
+            return status == S.DRAFT
+        if step == "approve":
+            return status == S.IN_REVIEW and self.approved_at is None
+        if step == "legal_approve":
+            return status in (S.IN_REVIEW, S.APPROVED) and self.legal_review_pending
+        if step == "send_back":
+            return status in (S.IN_REVIEW, S.APPROVED)
+        if step == "publish":
+            return status == S.APPROVED and not self.legal_review_pending
+        raise ValueError(f"No notice step '{step}'.")
+
 
 class NoticeComment(models.Model):
     """A reviewer's comment when they sent a notice back to draft: kept with the notice, so
