@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from ircore import hooks
 from ircore.roles import ALL, INCIDENT_MANAGERS, LEADERSHIP, LEGAL_REVIEWERS, RESPONDERS, SUPPORT
 
@@ -52,6 +54,12 @@ class CommsConfig(hooks.IRAppConfig):
             permissions,  # noqa: F401
             receivers_cadence,  # noqa: F401
         )
+
+    # Demo: notices on the open demo incident (helper "notices"; other areas add theirs).
+    def load_demo(self, *, people: dict, services: dict, now: datetime) -> dict[str, int]:
+        from .demo_notices import load_demo as load_notices
+
+        return load_notices(people=people, services=services, now=now)
 
     def health_checks(self) -> dict[str, dict]:
         from .health import health_checks
