@@ -31,6 +31,14 @@ NOTICE_GRANTS = {
     },
 }
 
+# --- status page (helper "status") ------------------------------------------------------------
+# Status page subscribers: managers see and remove them, support sees them.
+STATUS_GRANTS = {
+    INCIDENT_MANAGERS: {"subscriber": "view delete"},
+    SUPPORT: {"subscriber": "view"},
+    LEADERSHIP: {"subscriber": "view"},
+}
+
 
 def _merged(*grants: dict) -> dict:
     """Each area's grants, one dict per role group."""
@@ -45,7 +53,7 @@ class CommsConfig(hooks.IRAppConfig):
     name = "comms"
     verbose_name = "Communications"
 
-    role_grants = _merged(NOTICE_GRANTS)
+    role_grants = _merged(NOTICE_GRANTS, STATUS_GRANTS)
 
     def ready(self) -> None:
         # Declares the notice verbs (ircore.verbs) before any admin or API reads them.
@@ -55,11 +63,15 @@ class CommsConfig(hooks.IRAppConfig):
             receivers_cadence,  # noqa: F401
         )
 
-    # Demo: notices on the open demo incident (helper "notices"; other areas add theirs).
     def load_demo(self, *, people: dict, services: dict, now: datetime) -> dict[str, int]:
+        # Each area's part: notices on the open demo incident (helper "notices"), the status
+        # page's past incident, maintenance and subscriber (helper "status").
         from .demo_notices import load_demo as load_notices
+        from .status.demo import load_status_demo
 
-        return load_notices(people=people, services=services, now=now)
+        counts = load_notices(people=people, services=services, now=now)
+        counts.update(load_status_demo(people=people, services=services, now=now))
+        return counts
 
     def health_checks(self) -> dict[str, dict]:
         from .health import health_checks

@@ -35,6 +35,8 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # The public status page, its JSON and feed, subscriptions: no login, nothing internal.
+    path("", include("comms.status.urls")),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils.safestring import SafeString
 
 from comms.models import Notice
 from incidents.models import Incident, IncidentService
+from ircore.markdown import render_markdown
 from ircore.models import Service
 
 
@@ -41,6 +43,11 @@ class PublicUpdate:
     published_at: datetime
     component_ids: list[int]
 
+    @property
+    def html(self) -> SafeString:
+        """The body as the page shows it: Markdown, sanitised (``ircore.markdown``)."""
+        return render_markdown(self.body)
+
 
 @dataclass
 class PublicIncident:
@@ -56,6 +63,7 @@ class PublicIncident:
     monitoring_at: datetime | None
     impact: str  # none|minor|major|critical: its public components' worst status
     component_ids: list[int] = field(default_factory=list)
+    component_names: list[str] = field(default_factory=list)  # in component_ids' order
     updates: list[PublicUpdate] = field(default_factory=list)  # newest first
 
     @property
@@ -89,19 +97,28 @@ def public_incident_list(incidents: QuerySet[Incident]) -> list[PublicIncident]:
                 .only("id", "incident_id", "subject", "body", "published_at")
                 .order_by("-published_at", "-id")
                 .prefetch_related(
-                    Prefetch("components", queryset=Service.objects.filter(public=True).only("id"))
+                    Prefetch(
+                        "components",
+                        queryset=Service.objects.filter(public=True).only(
+                            "id", "name", "public_name"
+                        ),
+                    )
                 ),
                 to_attr="public_updates",
             ),
         )
     )
     affected: dict[int, list[tuple[int, str]]] = {}
-    for incident_id, service_id, status in IncidentService.objects.filter(
+    names: dict[int, str] = {}
+    for incident_id, service_id, status, name, public_name in IncidentService.objects.filter(
         incident__in=[row.pk for row in rows], service__public=True
-    ).values_list("incident_id", "service_id", "status"):
+    ).values_list("incident_id", "service_id", "status", "service__name", "service__public_name"):
         affected.setdefault(incident_id, []).append((service_id, status))
+        names[service_id] = public_name or name
     found = []
     for row in rows:
+        for notice in row.public_updates:
+            names.update((c.pk, c.display_public_name) for c in notice.components.all())
         updates = [
             PublicUpdate(
                 id=n.pk,
@@ -116,6 +133,7 @@ def public_incident_list(incidents: QuerySet[Incident]) -> list[PublicIncident]:
             continue
         code, label = PUBLIC_STATUS[row.status]
         services = affected.get(row.pk, [])
+        ids = sorted({sid for sid, _ in services} | {c for u in updates for c in u.component_ids})
         found.append(
             PublicIncident(
                 id=row.pk,
@@ -127,9 +145,8 @@ def public_incident_list(incidents: QuerySet[Incident]) -> list[PublicIncident]:
                 resolved_at=row.resolved_at if not row.is_open else None,
                 monitoring_at=row.mitigated_at,
                 impact=INDICATOR[worst(status for _, status in services)][0],
-                component_ids=sorted(
-                    {sid for sid, _ in services} | {c for u in updates for c in u.component_ids}
-                ),
+                component_ids=ids,
+                component_names=[names[pk] for pk in ids],
                 updates=updates,
             )
         )
