@@ -31,6 +31,16 @@ NOTICE_GRANTS = {
     },
 }
 
+# --- update cadence (helper "cadence") ---------------------------------------------------------
+# The record of updates due is the clock's: everyone who works incidents reads it (support
+# writes the notices that settle it); nobody edits it.
+CADENCE_GRANTS = {
+    INCIDENT_MANAGERS: {"updatedue": "view"},
+    RESPONDERS: {"updatedue": "view"},
+    SUPPORT: {"updatedue": "view"},
+    LEADERSHIP: {"updatedue": "view"},
+}
+
 # --- status page (helper "status") ------------------------------------------------------------
 # Status page subscribers: managers see and remove them, support sees them.
 STATUS_GRANTS = {
@@ -53,7 +63,7 @@ class CommsConfig(hooks.IRAppConfig):
     name = "comms"
     verbose_name = "Communications"
 
-    role_grants = _merged(NOTICE_GRANTS, STATUS_GRANTS)
+    role_grants = _merged(NOTICE_GRANTS, CADENCE_GRANTS, STATUS_GRANTS)
 
     def ready(self) -> None:
         # Declares the notice verbs (ircore.verbs) before any admin or API reads them.
@@ -64,12 +74,16 @@ class CommsConfig(hooks.IRAppConfig):
         )
 
     def load_demo(self, *, people: dict, services: dict, now: datetime) -> dict[str, int]:
-        # Each area's part: notices on the open demo incident (helper "notices"), the status
+        # Each area's part: the open demo incident's Communications Lead and updates due
+        # (helper "cadence"), then its notices (helper "notices": a customer notice published
+        # after the cadence's clock ran, so the internal update stays overdue), the status
         # page's past incident, maintenance and subscriber (helper "status").
+        from .demo_cadence import load_demo as load_cadence
         from .demo_notices import load_demo as load_notices
         from .status.demo import load_status_demo
 
-        counts = load_notices(people=people, services=services, now=now)
+        counts = load_cadence(people=people, services=services, now=now)
+        counts.update(load_notices(people=people, services=services, now=now))
         counts.update(load_status_demo(people=people, services=services, now=now))
         return counts
 

@@ -108,8 +108,8 @@ def cadence_badges(
     incidents: Iterable[Incident], *, now: datetime | None = None
 ) -> dict[int, list[tuple[str, str, str]]]:
     """``{incident_id: [(label, text, level)]}``: each update an incident owes, as the board
-    and the incident page show it ("due 10:15 UTC, in 5m" at level "due", "overdue by 12m,
-    due 10:15 UTC" at level "overdue"), internal first. One query."""
+    and the incident page show it ("due 10:15 UTC, in 5m" at level "due"; "due now, 10:15
+    UTC" or "overdue by 12m, due 10:15 UTC" at level "overdue"), internal first. One query."""
     from incidents.admin.display import humanise  # the admin's own wording of durations
 
     now = now or timezone.now()
@@ -120,7 +120,9 @@ def cadence_badges(
                 continue
             due_at, overdue_by = owed[audience]
             when = _at(due_at, now)
-            if due_at <= now:
+            if due_at <= now and overdue_by < timedelta(minutes=1):
+                text, level = f"due now, {when}", "overdue"  # not "overdue by 0m"
+            elif due_at <= now:
                 text, level = f"overdue by {humanise(overdue_by)}, due {when}", "overdue"
             else:
                 text, level = f"due {when}, in {humanise(due_at - now)}", "due"

@@ -46,4 +46,9 @@ app.conf.beat_schedule = {
     # Every 60 s: raises one alert per integration whose heartbeat ping is overdue
     # (incidents.alerts.services.heartbeats_check: due by heartbeat_due_at, idempotent).
     "heartbeats-due": {"task": "incidents.tasks.check_heartbeats", **every(60.0)},
+    # Every 30 s: the updates incidents owe by their severity's cadence: settles the missed,
+    # plans what a signal missed, reminds the Communications Lead of what is overdue
+    # (comms.services.cadence.cadence_tick: pending updates by outcome, due_at; each
+    # incident under its row lock, skip_locked; idempotent, safe under two beats).
+    "update-cadence": {"task": "comms.tasks.cadence_due", **every(30.0)},
 }

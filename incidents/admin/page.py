@@ -6,6 +6,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ircore import hooks
+
 from .. import permissions as verbs
 from .. import services
 from ..forms import CHECKPOINT_LABELS, NoteForm, severity_badge
@@ -65,6 +67,8 @@ class IncidentPage:
                 "missing_roles": lacking if sees_roles else [],
                 "checklist": progress,
                 "regulatory": regulatory_state(incident, now),
+                # What the apps above add (comms: the next update due), one query.
+                "badges": hooks.incident_badges([incident], now=now).get(incident.pk, []),
                 "checkpoints": checkpoints,
                 "moves": [
                     {

@@ -15,6 +15,7 @@ from django import template
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from ircore import hooks
 from ircore.verbs import may
 
 from ..admin.display import humanise, regulatory_state
@@ -77,7 +78,7 @@ def resolve_text(clock: TargetClock) -> str:
     return "no resolve target"
 
 
-def _row(row: BoardRow, now: datetime) -> dict[str, Any]:
+def _row(row: BoardRow, now: datetime, badges: list[hooks.Badge]) -> dict[str, Any]:
     incident = row.incident
     regulatory = regulatory_state(incident, now)
     if regulatory is not None:
@@ -95,6 +96,8 @@ def _row(row: BoardRow, now: datetime) -> dict[str, Any]:
         "resolve_text": resolve_text(row.resolve),
         "ic": row.ic,
         "regulatory": regulatory,
+        # What the apps above add (comms: the next update due), as (label, text, level).
+        "badges": badges,
     }
 
 
@@ -112,11 +115,13 @@ def ir_board(context) -> dict[str, Any]:
     now = timezone.now()
     board: Board = open_board(now=now, with_roles=may(user, VIEW_ROLES))
     changelist = reverse("admin:incidents_incident_changelist")
+    # One query for all the rows (ircore.hooks.incident_badges), none when nothing is open.
+    badges = hooks.incident_badges([row.incident for row in board.rows], now=now)
     return {
         "board": board,
         "as_of": at(now, now),
         "count_line": count_line(board.counts),
-        "rows": [_row(row, now) for row in board.rows],
+        "rows": [_row(row, now, badges.get(row.incident.pk, [])) for row in board.rows],
         "with_roles": board.with_roles,
         "declare_url": reverse("admin:incidents_incident_declare") if may(user, DECLARE) else "",
         "all_open_url": f"{changelist}?state=open",

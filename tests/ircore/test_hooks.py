@@ -24,18 +24,19 @@ def test_every_app_of_the_tool_subclasses_the_base_and_nothing_else_does():
 def test_only_apps_that_define_an_optional_hook_are_asked():
     asked = {
         hook: [config.label for config in hooks.apps_with(hook)]
-        for hook in (hooks.LoadsDefaults, hooks.LoadsDemo, hooks.HasOwnData)
+        for hook in (hooks.LoadsDefaults, hooks.LoadsDemo, hooks.HasOwnData, hooks.ShowsBadges)
     }
     assert asked == {
         hooks.LoadsDefaults: ["incidents"],  # runbooks
-        hooks.LoadsDemo: ["incidents", "oncall"],
+        hooks.LoadsDemo: ["incidents", "oncall", "comms"],
         hooks.HasOwnData: ["incidents", "oncall"],
+        hooks.ShowsBadges: ["comms"],  # the next update due
     }
 
 
 def test_role_grants_default_to_nothing_and_list_the_apps_that_grant():
-    assert apps.get_app_config("comms").role_grants == {}
-    assert [label for label, _ in hooks.role_grants()] == ["ircore", "incidents", "oncall"]
+    assert apps.get_app_config("postmortems").role_grants == {}
+    assert [label for label, _ in hooks.role_grants()] == ["ircore", "incidents", "oncall", "comms"]
 
 
 class Recorder(hooks.IRAppConfig):
