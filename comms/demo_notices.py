@@ -1,11 +1,12 @@
-"""Demo notices for a first run, loaded by ``CommsConfig.load_demo`` after the incidents' demo:
+"""Demo notices for a first run, loaded by ``CommsConfig.load_demo`` after the cadence's part:
 made through the notice services, so their review, timeline and history are real.
 
 On the open incident: the support agent's customer notice, approved and published by the
-incident manager (the status page shows it), an internal update the responder wrote, published
-to the "every incident" e-mail list and the Payments team's address (the console prints the
-mail), and a second customer notice waiting in review. The customer notice is drafted from
-the shipped customer outage template when the policy has one, by hand otherwise.
+incident manager (the status page shows it, its subscribers hear of it), and an internal
+update the responder wrote, waiting in review for the manager (the internal update the
+cadence shows overdue). An "every incident" e-mail list is the internal route its page names
+besides the teams' own addresses. The customer notice is drafted from the shipped customer
+outage template when the policy has one, by hand otherwise.
 """
 
 from datetime import datetime, timedelta
@@ -71,16 +72,4 @@ def load_demo(*, people: dict, services: dict, now: datetime) -> dict[str, int]:
         now=start + timedelta(minutes=5),
     )
     notices.submit(notice=internal, user=raj, now=start + timedelta(minutes=5))
-    notices.approve(notice=internal, user=maria, now=start + timedelta(minutes=6))
-    notices.publish(internal, user=maria, now=start + timedelta(minutes=6))
-
-    waiting = notices.draft(
-        incident=incident,
-        user=sam,
-        audience=Audience.CUSTOMERS,
-        subject="Card payments recovering",
-        body="A fix is rolling out and card payments are recovering. Some webhooks are delayed.",
-        now=start + timedelta(minutes=8),
-    )
-    notices.submit(notice=waiting, user=sam, now=start + timedelta(minutes=9))
-    return {"notices": 3, "internal routes": 1}
+    return {"notices": 2, "internal routes": 1}

@@ -31,6 +31,7 @@ from ircore.models import NotificationEndpoint, Team
 from ircore.notifications import notify_email, notify_endpoint, notify_user
 from ircore.roles import LEADERSHIP, LEGAL_REVIEWERS
 
+from .. import permissions as verbs
 from ..models import Audience, InternalRoute, Notice
 
 # How many targets a timeline entry names before "and N more".
@@ -170,18 +171,22 @@ def named(targets: list[Recipient]) -> str:
 
 
 def reviewers(notice: Notice, submitter: Any) -> list[Any]:
-    """Who hears that a notice awaits review: the incident's Communications Lead (its IC when
-    there is none) and, when the type asks for it, the legal reviewers; never the submitter."""
+    """Who hears that a notice awaits review: the incident's Communications Lead when they may
+    approve it (a support agent in the role may not), else its IC; and, when the type asks
+    for it, the legal reviewers. Never the submitter."""
     current = RoleAssignment.objects.filter(
         incident=notice.incident,
         relieved_at__isnull=True,
         role__in=(RoleAssignment.Role.COMMS_LEAD, RoleAssignment.Role.INCIDENT_COMMANDER),
     ).select_related("user", "user__profile")
-    by_role = {row.role: row.user for row in current}
-    lead = by_role.get(RoleAssignment.Role.COMMS_LEAD) or by_role.get(
-        RoleAssignment.Role.INCIDENT_COMMANDER
-    )
-    people = [lead] if lead is not None and lead.is_active else []
+    by_role = {row.role: row.user for row in current if row.user.is_active}
+    lead = by_role.get(RoleAssignment.Role.COMMS_LEAD)
+    if lead is not None and not verbs.may_review(
+        lead, verbs.APPROVE_NOTICE, notice.incident, comms_lead=True
+    ):
+        lead = None
+    lead = lead or by_role.get(RoleAssignment.Role.INCIDENT_COMMANDER)
+    people = [lead] if lead is not None else []
     if notice.legal_review_required:
         lawyers = get_user_model().objects.filter(groups__name=LEGAL_REVIEWERS, is_active=True)
         people += list(lawyers.select_related("profile").order_by("username"))
