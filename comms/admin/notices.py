@@ -103,17 +103,8 @@ class NoticeAdmin(SimpleHistoryAdmin):
     paginator = CappedCountPaginator
     actions = ["submit_selected", "approve_selected", "legal_approve_selected", "publish_selected"]
     change_form_template = "admin/comms/notice/change_form.html"
-    readonly_fields = [
-        "incident_ref",
-        "audience",
-        "status",
-        "template",
-        "subject",
-        "preview",
-        "components_shown",
-        "created_by",
-        "created_at",
-    ]
+    # What the page shows beside its panel (which has the text, the preview and the review).
+    readonly_fields = ["incident_ref", "audience", "status", "components_shown", "template"]
 
     class Media:
         css = {"all": ["comms/notices.css"]}
@@ -170,10 +161,6 @@ class NoticeAdmin(SimpleHistoryAdmin):
             return "—"
         return "cleared" if obj.legal_approved_at else "needed"
 
-    @admin.display(description="preview")
-    def preview(self, obj: Notice) -> str:
-        return render_markdown(obj.body)
-
     @admin.display(description="components")
     def components_shown(self, obj: Notice) -> str:
         if obj.audience != Audience.CUSTOMERS:
@@ -200,24 +187,14 @@ class NoticeAdmin(SimpleHistoryAdmin):
             editable = ["subject", "body"]
             if obj.audience == Audience.CUSTOMERS:
                 editable.append("components")
-            return ["incident_ref", "audience", "status", *editable, "created_by"]
-        return [
-            "incident_ref",
-            "audience",
-            "status",
-            "subject",
-            "preview",
-            "components_shown",
-            "template",
-            "created_by",
-            "created_at",
-        ]
+            return ["incident_ref", "audience", "status", *editable]
+        return self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         if self.has_change_permission(request, obj):
-            return ["incident_ref", "audience", "status", "created_by"]
+            return ["incident_ref", "audience", "status"]
         return self.readonly_fields
 
     def get_changeform_initial_data(self, request):
@@ -269,7 +246,10 @@ class NoticeAdmin(SimpleHistoryAdmin):
             "comments": list(notice.comments.select_related("author").order_by("-created_at")),
             "steps": steps,
             "send_back_url": self._url("send_back", notice.pk) if can["send_back"] else "",
-            "incident_url": reverse("admin:incidents_incident_change", args=[notice.incident_id]),
+            # A legal reviewer reads the notice, not necessarily the incident.
+            "incident_url": reverse("admin:incidents_incident_change", args=[notice.incident_id])
+            if verbs.may(request.user, "view_incident")
+            else "",
         }
 
     def get_urls(self):
