@@ -31,6 +31,16 @@ NOTICE_GRANTS = {
     },
 }
 
+# --- templates (helper "templates") -----------------------------------------------------------
+# Incident managers write the templates; responders and support read them and preview them
+# against an incident (support drafts customer notices from them); leadership reads them.
+TEMPLATE_GRANTS = {
+    INCIDENT_MANAGERS: {"template": ALL, "perm:preview_template": "template"},
+    RESPONDERS: {"template": "view", "perm:preview_template": "template"},
+    SUPPORT: {"template": "view", "perm:preview_template": "template"},
+    LEADERSHIP: {"template": "view"},
+}
+
 # --- update cadence (helper "cadence") ---------------------------------------------------------
 # The record of updates due is the clock's: everyone who works incidents reads it (support
 # writes the notices that settle it); nobody edits it.
@@ -63,15 +73,25 @@ class CommsConfig(hooks.IRAppConfig):
     name = "comms"
     verbose_name = "Communications"
 
-    role_grants = _merged(NOTICE_GRANTS, CADENCE_GRANTS, STATUS_GRANTS)
+    role_grants = _merged(TEMPLATE_GRANTS, NOTICE_GRANTS, CADENCE_GRANTS, STATUS_GRANTS)
 
     def ready(self) -> None:
-        # Declares the notice verbs (ircore.verbs) before any admin or API reads them.
+        # Declares the comms verbs (ircore.verbs) before any admin or API reads them.
         # The update cadence follows the incident's moves (declared, severity, status).
         from . import (
             permissions,  # noqa: F401
             receivers_cadence,  # noqa: F401
         )
+        from .policy import register as register_policy_sections
+
+        # The templates section of the policy file.
+        register_policy_sections()
+
+    def load_defaults(self) -> str:
+        # Templates: the shipped set for an install whose policy predates them.
+        from .services.templates import load_default_templates
+
+        return load_default_templates()
 
     def load_demo(self, *, people: dict, services: dict, now: datetime) -> dict[str, int]:
         # Each area's part: the open demo incident's Communications Lead and updates due

@@ -201,3 +201,21 @@ def may_review_any(user: Any) -> bool:
 
 
 __all__ = ["NotAllowed", "check", "is_comms_lead", "may", "may_review", "refusal", "steps"]
+
+
+# --- Templates (helper "templates") ----------------------------------------------------------
+# Writing templates is the model permissions (add/change/delete template: incident managers);
+# previewing renders one against a real incident, so it needs to read incidents too. Verbs on
+# no incident: ``on_closed`` means nothing for them (set so the closed-incident rules leave
+# them out).
+PREVIEW_TEMPLATE = "preview_template"
+
+register(
+    Verb(
+        PREVIEW_TEMPLATE,
+        ("comms.view_template", "comms.preview_template", "incidents.view_incident"),
+        "Render a template against an incident to see the message (changes nothing).",
+        on_closed=True,
+    ),
+)
+# --- end of Templates ------------------------------------------------------------------------

@@ -4,6 +4,12 @@ from simple_history.models import HistoricalRecords
 from comms.models.audience import Audience
 
 
+class TemplateQuerySet(models.QuerySet):
+    def offered(self, audience: str):
+        """What drafting a notice for ``audience`` offers: its active templates, by kind."""
+        return self.filter(audience=audience, active=True).order_by("kind", "name")
+
+
 class Template(models.Model):
     """A message template: subject and body with placeholders from the incident, rendered in a
     sandbox (``comms.rendering``). Saving one validates its placeholders and syntax
@@ -28,14 +34,16 @@ class Template(models.Model):
     active = models.BooleanField(default=True, help_text="Offered when a notice is drafted.")
     history = HistoricalRecords()
 
+    objects = TemplateQuerySet.as_manager()
+
     class Meta:
         ordering = ["kind", "name"]
         permissions = [
             ("preview_template", "Can preview a template against an incident"),
         ]
         indexes = [
-            # Drafting a notice offers the active templates of one kind and audience.
-            models.Index(fields=["kind", "audience", "active"], name="template_pick_idx"),
+            # Drafting a notice offers the active templates of its audience (``offered``).
+            models.Index(fields=["audience", "active", "kind"], name="template_offered_idx"),
         ]
 
     def __str__(self) -> str:

@@ -31,7 +31,8 @@ from .context import context_for, next_update_at
 from .placeholders import EXAMPLE, INTERNAL, PLACEHOLDERS, TIME_FORMAT, example
 from .sandbox import MAX_BODY, MAX_SOURCE, MAX_SUBJECT, RenderError, bounded, render_text
 
-_BREAKS = re.compile(r"\s*[\r\n\t\v\f]+\s*")
+# Every character some mail or chat client takes for a line break.
+_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
 
 
 @dataclass(frozen=True)

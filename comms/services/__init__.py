@@ -1,1 +1,2 @@
-"""The verbs of the comms app, one module per area (``notices``, ``cadence``, ...)."""
+"""The verbs of the comms app that change state, one module per area (``notices``,
+``templates``, ``cadence``, ``subscribers``)."""

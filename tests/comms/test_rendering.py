@@ -152,8 +152,8 @@ def test_render_fills_placeholders_and_loops(world):
 
 
 def test_a_subject_is_one_line_and_cut_to_its_length(world):
-    rendered = render("{{ title }}\n\r\t{{ reference }}", "", world.incident)
-    assert rendered.subject == f"Payment processing delays {world.incident.reference}"
+    rendered = render("{{ title }}\n\r\t{{ reference }}\u2028x", "", world.incident)
+    assert rendered.subject == f"Payment processing delays {world.incident.reference} x"
 
     long = render("{{ title * 20 }}", "", world.incident).subject
     assert len(long) == MAX_SUBJECT and long.endswith("…")

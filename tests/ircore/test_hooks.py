@@ -27,7 +27,7 @@ def test_only_apps_that_define_an_optional_hook_are_asked():
         for hook in (hooks.LoadsDefaults, hooks.LoadsDemo, hooks.HasOwnData, hooks.ShowsBadges)
     }
     assert asked == {
-        hooks.LoadsDefaults: ["incidents"],  # runbooks
+        hooks.LoadsDefaults: ["incidents", "comms"],  # runbooks; templates
         hooks.LoadsDemo: ["incidents", "oncall", "comms"],
         hooks.HasOwnData: ["incidents", "oncall"],
         hooks.ShowsBadges: ["comms"],  # the next update due
@@ -35,7 +35,7 @@ def test_only_apps_that_define_an_optional_hook_are_asked():
 
 
 def test_role_grants_default_to_nothing_and_list_the_apps_that_grant():
-    assert apps.get_app_config("postmortems").role_grants == {}
+    assert hooks.IRAppConfig.role_grants == {}
     assert [label for label, _ in hooks.role_grants()] == ["ircore", "incidents", "oncall", "comms"]
 
 

@@ -157,6 +157,7 @@ def test_dry_run_shows_what_would_change_and_changes_nothing(client, world, edit
         "escalation": "0 created, 0 updated, 0 deleted",
         "escalation steps": "0 created, 0 updated, 0 deleted",
         "integrations": "0 created, 0 updated, 0 deleted",
+        "templates": "0 created, 0 updated, 0 deleted",
     }
     changes = {c.section: c for c in response.context["changes"]}
     assert changes["severities"].created == ["SEV-5 (Informational)"]
@@ -199,7 +200,8 @@ def test_apply_after_the_dry_run_imports_as_the_manager(client, world, edited):
         "financial_thresholds: 0 created, 0 updated, 0 deleted; "
         "escalation: 0 created, 0 updated, 0 deleted; "
         "escalation steps: 0 created, 0 updated, 0 deleted; "
-        "integrations: 0 created, 0 updated, 0 deleted."
+        "integrations: 0 created, 0 updated, 0 deleted; "
+        "templates: 0 created, 0 updated, 0 deleted."
     ]
 
 
@@ -406,7 +408,8 @@ def test_a_file_over_the_limit_is_refused(client, world):
     assert state() == before
     [error] = response.context["form"].errors["file"]
     assert error == (
-        f"The file is {len(big):,} bytes; a policy file may be at most 1 MB (1,048,576 bytes)."
+        f"The file is {len(big.encode()):,} bytes; a policy file may be at most 1 MB "
+        "(1,048,576 bytes)."
     )
 
 
