@@ -68,6 +68,7 @@ def open_statuses(service_ids: Iterable[int]) -> dict[int, str]:
         IncidentService.objects.filter(
             incident__in=Incident.objects.real().open(), service_id__in=list(service_ids)
         )
+        .order_by()  # the model's ordering by service name would join the services
         .values_list("service_id", "status")
         .distinct()
     )
@@ -89,7 +90,13 @@ def component_states(
 ) -> dict[int, ComponentState]:
     """Every service of ``service_ids`` with its state (the module's rule)."""
     ids = list(service_ids)
-    statuses = open_statuses(ids)
+    return states_from(open_statuses(ids), ids, under_maintenance=under_maintenance)
+
+
+def states_from(
+    statuses: dict[int, str], ids: Iterable[int], *, under_maintenance: Iterable[int] = ()
+) -> dict[int, ComponentState]:
+    """``component_states`` from ``open_statuses`` already read."""
     maintained = set(under_maintenance)
     states = {}
     for pk in ids:

@@ -1,38 +1,34 @@
 """Everything ``/status/`` and ``/status.json`` show, built once per request by ``build``
-so that the page and its JSON never disagree. A fixed number of queries, whatever the size
-of the history (the uptime figures come from ``uptime.page_daily``'s cache)."""
+so that the page and its JSON never disagree.
+
+What is derived from history is cached (``comms.status.cache``): the 90-day figures and
+bars, rebuilt at once when anything they derive from changes and otherwise at most every
+``HISTORY_SECONDS`` (``LIVE_SECONDS`` while an incident is open: its outage grows); the
+component states and incident lists, rebuilt at once on a change and at most
+``CURRENT_SECONDS`` behind whatever happens. The services and maintenance windows are read
+on every request. A fixed number of queries whatever the size of the history: five on a hit
+(services, maintenance, the data marks, two cache reads; none for the cache with Redis).
+"""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html import escape
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
+from comms.status import cache, selectors, uptime
 from comms.status import components as states
-from comms.status import selectors, uptime
 from incidents.models import Incident
 
 RECENT_DAYS = 14  # resolved incidents listed under "Past incidents"
 RECENT_MAX = 20
 ACTIVE_MAX = 50
 MAINTENANCE_MAX = 20
-
-
-@dataclass
-class Bar:
-    figure: uptime.DayFigure
-
-    @property
-    def css(self) -> str:
-        return states.PUBLIC_CODE[self.figure.worst]
-
-    @property
-    def title(self) -> str:
-        f = self.figure
-        words = [f"{f.day:%d %b %Y}", uptime.shown(f.uptime)]
-        for status, seconds in sorted(f.down.items(), key=lambda i: -states.RANK[i[0]]):
-            words.append(f"{states.LABEL[status]} {_duration(seconds)}")
-        return " · ".join(words)
+HISTORY_SECONDS = 300
+LIVE_SECONDS = 60
+CURRENT_SECONDS = 15
 
 
 def _duration(seconds: float) -> str:
@@ -41,20 +37,37 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+def bar_title(figure: uptime.DayFigure) -> str:
+    words = [f"{figure.day:%d %b %Y}", uptime.shown(figure.uptime)]
+    for status, seconds in sorted(figure.down.items(), key=lambda i: -states.RANK[i[0]]):
+        words.append(f"{states.LABEL[status]} {_duration(seconds)}")
+    return " · ".join(words)
+
+
+def bars_html(figures: list[uptime.DayFigure]) -> SafeString:
+    """The day bars as list items, oldest first. Joined here rather than looped over in the
+    template: 50 components of 90 days are 4,500 items, and the template engine's lookups
+    were most of the page's time. Every value is escaped."""
+    return mark_safe(
+        "".join(
+            f'<li class="bar bar-{states.PUBLIC_CODE[f.worst]}" '
+            f'title="{escape(bar_title(f))}"></li>'
+            for f in figures
+        )
+    )
+
+
 @dataclass
 class Component:
     id: int
     name: str
     state: states.ComponentState
-    days: list[uptime.DayFigure]
+    percent: float  # over the page's days
+    bars_html: SafeString
 
     @property
     def uptime(self) -> str:
-        return uptime.shown(uptime.window_percent(self.days))
-
-    @property
-    def bars(self) -> list[Bar]:
-        return [Bar(day) for day in self.days]
+        return uptime.shown(self.percent)
 
 
 @dataclass
@@ -91,9 +104,9 @@ def page_name() -> str:
     return getattr(settings, "STATUS_PAGE_NAME", "Status")
 
 
-def _maintenance(services, now: datetime) -> list[Maintenance]:
+def _maintenance(service_ids: list[int], now: datetime) -> list[Maintenance]:
     windows = (
-        states.maintenance_windows(services, now)
+        states.maintenance_windows(service_ids, now)
         .select_related("service")
         .only("id", "start", "end", "service__id", "service__name", "service__public_name")
     )
@@ -112,20 +125,8 @@ def _maintenance(services, now: datetime) -> list[Maintenance]:
     return list(grouped.values())
 
 
-def build(now: datetime | None = None) -> Page:
-    now = now or timezone.now()
-    services = list(selectors.public_components().only("id", "name", "public_name", "tier"))
-    ids = [s.pk for s in services]
-    maintenance = _maintenance([s.pk for s in services], now)
-    running = {pk for m in maintenance if m.in_progress for pk in m.component_ids}
-    found = states.component_states(ids, under_maintenance=running)
-    live = any(s.status in states.RANK and states.RANK[s.status] > 0 for s in found.values())
-    first, last = uptime.history_days(now.astimezone(UTC).date())
-    figures = uptime.page_daily(ids, first, last, marks=uptime.data_marks(), live=live, now=now)
-    components = [
-        Component(s.pk, s.display_public_name, found[s.pk], figures.get(s.pk, [])) for s in services
-    ]
-    indicator, description = states.overall(found.values())
+def _current(ids: list[int], now: datetime) -> dict:
+    """The component states from open incidents, and the incidents the page lists."""
     public = selectors.public_notices()
     active = selectors.public_incident_list(
         Incident.objects.real()
@@ -140,14 +141,49 @@ def build(now: datetime | None = None) -> Page:
         .filter(pk__in=public.filter(published_at__gte=since).values("incident_id"))
         .order_by("-resolved_at", "-id")[:RECENT_MAX]
     )
+    return {"statuses": states.open_statuses(ids), "active": active, "recent": recent}
+
+
+def _history(ids: list[int], now: datetime) -> dict[int, tuple[float, SafeString]]:
+    first, last = uptime.history_days(now.astimezone(UTC).date())
+    figures = uptime.daily(ids, first, last, now=now)
+    return {pk: (uptime.window_percent(days), bars_html(days)) for pk, days in figures.items()}
+
+
+def build(now: datetime | None = None) -> Page:
+    now = now or timezone.now()
+    services = list(selectors.public_components().only("id", "name", "public_name", "tier"))
+    ids = [s.pk for s in services]
+    maintenance = _maintenance(ids, now)
+    running = {pk for m in maintenance if m.in_progress for pk in m.component_ids}
+    marks = cache.data_marks()
+    current = cache.cached(
+        "current",
+        (marks, ids),
+        lambda: _current(ids, now),
+        timeout=CURRENT_SECONDS,
+    )
+    found = states.states_from(current["statuses"], ids, under_maintenance=running)
+    live = any(states.RANK[s] > 0 for s in current["statuses"].values())
+    every = LIVE_SECONDS if live else HISTORY_SECONDS
+    history = cache.cached(
+        "history",
+        (marks, ids, now.astimezone(UTC).date(), live),
+        lambda: _history(ids, now),
+        timeout=every,
+    )
+    components = [
+        Component(s.pk, s.display_public_name, found[s.pk], *history[s.pk]) for s in services
+    ]
+    indicator, description = states.overall(found.values())
     return Page(
         name=page_name(),
         now=now,
         indicator=indicator,
         description=description,
         components=components,
-        active=active,
-        recent=recent,
+        active=current["active"],
+        recent=current["recent"],
         maintenance=maintenance,
         days=uptime.HISTORY_DAYS,
     )

@@ -25,18 +25,16 @@ to come count as up until something says otherwise), so a day's figure changes o
 incidents change.
 """
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.core.cache import cache
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, FloatField, Func, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from incidents.models import Incident, IncidentService
+from incidents.models import IncidentService
 
 Status = IncidentService.Status
 
@@ -55,11 +53,9 @@ _RANK = {
 }
 _BY_RANK = {rank: status for status, rank in _RANK.items()}
 DECLARATION_SLACK = timedelta(minutes=1)
+SLACK_SECONDS = DECLARATION_SLACK.total_seconds()
 DAY = 86_400
 HISTORY_DAYS = 90
-# An entry is replaced when its key changes; the limit bounds what a race can leave: a change
-# committed after a later-numbered one (concurrent transactions) may not move the key.
-CACHE_SECONDS = 300
 
 
 @dataclass
@@ -82,43 +78,59 @@ class DayFigure:
 
 
 Segment = tuple[datetime, datetime, str]  # [start, end) at a status
+_Span = tuple[float, float, str]  # the same in seconds since the epoch, as computed
+
+
+class Epoch(Func):
+    """A timestamp as seconds since 1970 (UTC), computed by the database: reading 90 days of
+    history as numbers rather than as datetimes Django parses one by one is most of the
+    difference between a tenth of a second and a few seconds."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite keeps UTC timestamps as ISO text, which julianday() reads; a day count as a
+        # double is exact to about 20 microseconds, so round to the millisecond.
+        template = "ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0, 3)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 def _service_ids(services: Iterable) -> list[int]:
     return sorted({getattr(s, "pk", s) for s in services})
 
 
-def _impact_from():
-    return Coalesce("incident__impact_started_at", "incident__detected_at", "incident__declared_at")
+def _epoch(when: datetime) -> float:
+    return when.timestamp()
 
 
-def timelines(services: Iterable, start: datetime, end: datetime, *, now: datetime | None = None):
-    """``{service_id: [(start, end, status), ...]}``: when each service was at each status
-    other than operational within ``[start, end)``, from real incidents, non-overlapping and
-    in order (the worst status where incidents overlap). Two queries."""
-    now = now or timezone.now()
-    ids = _service_ids(services)
-    if not ids or start >= end:
-        return {}
+def _spans(ids: list[int], start: float, end: float, now: float) -> dict[int, list[_Span]]:
+    """The module's rule, in seconds: ``{service_id: [(start, end, status)]}`` merged to the
+    worst status at each moment. Two queries."""
+    start_at = datetime.fromtimestamp(start, tz=UTC)
+    end_at = datetime.fromtimestamp(end, tz=UTC)
     overlapping = Q(incident__is_drill=False, service_id__in=ids) & (
-        Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start)
+        Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start_at)
     )
+    impact_from = Coalesce(
+        "incident__impact_started_at", "incident__detected_at", "incident__declared_at"
+    )
+    times = {
+        "begins": Epoch(impact_from),
+        "closes": Epoch("incident__resolved_at"),
+        "created": Epoch("incident__created_at"),
+    }
     history_model = IncidentService.history.model
     history = (
         history_model.objects.filter(overlapping)
-        .annotate(impact_from=_impact_from())
-        .filter(impact_from__lt=end)
+        .annotate(impact_from=impact_from)
+        .filter(impact_from__lt=end_at)
+        .annotate(at=Epoch("history_date"), **times)
         .order_by("id", "history_date", "history_id")
-        .values_list(
-            "id",
-            "service_id",
-            "status",
-            "history_type",
-            "history_date",
-            "impact_from",
-            "incident__resolved_at",
-            "incident__created_at",
-        )
+        .values_list("id", "service_id", "status", "history_type", "at", *times)
     )
     rows: dict[int, list[tuple]] = defaultdict(list)
     for row in history:
@@ -126,60 +138,82 @@ def timelines(services: Iterable, start: datetime, end: datetime, *, now: dateti
     current = (
         IncidentService.objects.filter(overlapping)
         .exclude(Exists(history_model.objects.filter(id=OuterRef("pk"))))
-        .annotate(impact_from=_impact_from())
-        .filter(impact_from__lt=end)
-        .values_list("service_id", "status", "impact_from", "incident__resolved_at")
+        .annotate(impact_from=impact_from)
+        .filter(impact_from__lt=end_at)
+        .annotate(**times)
+        .order_by()
+        .values_list("service_id", "status", "begins", "closes")
     )
-    segments: dict[int, list[Segment]] = defaultdict(list)
-    for service_id, status, impact_from, resolved in current:
-        _add(segments[service_id], impact_from, resolved or now, status, impact_from, start, end)
+    found: dict[int, list[_Span]] = defaultdict(list)
+    for service_id, status, begins, closes in current:
+        _add(found[service_id], begins, closes or now, status, begins, start, end)
     for records in rows.values():
-        _, service_id, _, _, _, impact_from, resolved, created = records[0]
-        closes = resolved or now
-        for i, (_, _, status, kind, when, *_rest) in enumerate(records):
+        _, service_id, _, _, _, begins, closes, created = records[0]
+        closes = closes or now
+        for i, (_, _, status, kind, at, *_rest) in enumerate(records):
             if kind == "-":
                 break
-            begins = impact_from if i == 0 and when <= created + DECLARATION_SLACK else when
+            held_from = begins if i == 0 and at <= created + SLACK_SECONDS else at
             ends = records[i + 1][4] if i + 1 < len(records) else closes
-            _add(segments[service_id], begins, ends, status, impact_from, start, end, closes)
-    return {service_id: _worst_over_time(found) for service_id, found in segments.items()}
+            _add(found[service_id], held_from, min(ends, closes), status, begins, start, end)
+    return {service_id: _worst_over_time(spans) for service_id, spans in found.items()}
 
 
-def _add(found, begins, ends, status, impact_from, start, end, closes=None) -> None:
+def _add(found, begins, ends, status, impact_from, start, end) -> None:
     if status == Status.OPERATIONAL:
         return
     begins = max(begins, impact_from, start)
-    ends = min(ends, closes or ends, end)
+    ends = min(ends, end)
     if begins < ends:
         found.append((begins, ends, status))
 
 
-def _worst_over_time(segments: list[Segment]) -> list[Segment]:
-    """Merge possibly overlapping segments into one timeline holding, at each moment, the
+def _worst_over_time(spans: list[_Span]) -> list[_Span]:
+    """Merge possibly overlapping spans into one timeline holding, at each moment, the
     worst status of those that cover it (a sweep over their starts and ends)."""
     events = []
-    for begins, ends, status in segments:
-        events.append((begins, 1, _RANK[status]))
-        events.append((ends, -1, _RANK[status]))
+    for begins, ends, status in spans:
+        rank = _RANK[status]
+        events.append((begins, 1, rank))
+        events.append((ends, -1, rank))
     events.sort(key=lambda e: (e[0], e[1]))
     counts = [0, 0, 0, 0]
-    merged: list[Segment] = []
-    since, held = None, 0
-    for when, step, rank in events:
+    merged: list[_Span] = []
+    since, held = 0.0, 0
+    for at, step, rank in events:
         counts[rank] += step
-        now_worst = max((r for r in (3, 2, 1) if counts[r] > 0), default=0)
-        if now_worst != held:
-            if held and since is not None and since < when:
-                _append(merged, since, when, _BY_RANK[held])
-            since, held = when, now_worst
+        worst = 3 if counts[3] else 2 if counts[2] else 1 if counts[1] else 0
+        if worst != held:
+            if held and since < at:
+                status = _BY_RANK[held]
+                if merged and merged[-1][1] == since and merged[-1][2] == status:
+                    merged[-1] = (merged[-1][0], at, status)
+                else:
+                    merged.append((since, at, status))
+            since, held = at, worst
     return merged
 
 
-def _append(merged: list[Segment], begins, ends, status) -> None:
-    if merged and merged[-1][1] == begins and merged[-1][2] == status:
-        merged[-1] = (merged[-1][0], ends, status)
-    else:
-        merged.append((begins, ends, status))
+def timelines(
+    services: Iterable, start: datetime, end: datetime, *, now: datetime | None = None
+) -> dict[int, list[Segment]]:
+    """``{service_id: [(start, end, status), ...]}``: when each service was at each status
+    other than operational within ``[start, end)``, from real incidents, non-overlapping and
+    in order (the worst status where incidents overlap). Two queries."""
+    ids = _service_ids(services)
+    if not ids or start >= end:
+        return {}
+    now_s = _epoch(now or timezone.now())
+    found = _spans(ids, _epoch(start), _epoch(end), now_s)
+
+    def at(seconds: float) -> datetime:
+        # The database's float keeps microseconds only approximately: whole milliseconds.
+        return datetime.fromtimestamp(round(seconds, 3), tz=UTC)
+
+    return {
+        service_id: [(at(b), at(e), status) for b, e, status in spans]
+        for service_id, spans in found.items()
+    }
 
 
 def _day_start(day: date) -> datetime:
@@ -192,19 +226,23 @@ def daily(
     """Per service, one ``DayFigure`` per UTC day from ``first_day`` to ``last_day``."""
     ids = _service_ids(services)
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-    figures = {pk: {day: DayFigure(day) for day in days} for pk in ids}
-    found = timelines(ids, _day_start(first_day), _day_start(last_day + timedelta(days=1)), now=now)
-    for service_id, segments in found.items():
-        for begins, ends, status in segments:
-            day = begins.astimezone(UTC).date()
-            while day <= last_day and _day_start(day) < ends:
-                lo = max(begins, _day_start(day))
-                hi = min(ends, _day_start(day + timedelta(days=1)))
+    figures = {pk: [DayFigure(day) for day in days] for pk in ids}
+    if not ids:
+        return figures
+    origin = _epoch(_day_start(first_day))
+    found = _spans(ids, origin, origin + DAY * len(days), _epoch(now or timezone.now()))
+    for service_id, spans in found.items():
+        by_day = figures[service_id]
+        for begins, ends, status in spans:
+            n = int((begins - origin) // DAY)
+            while n < len(days) and origin + n * DAY < ends:
+                lo = max(begins, origin + n * DAY)
+                hi = min(ends, origin + (n + 1) * DAY)
                 if hi > lo:
-                    down = figures[service_id][day].down
-                    down[status] = down.get(status, 0.0) + (hi - lo).total_seconds()
-                day += timedelta(days=1)
-    return {pk: list(by_day.values()) for pk, by_day in figures.items()}
+                    down = by_day[n].down
+                    down[status] = down.get(status, 0.0) + (hi - lo)
+                n += 1
+    return figures
 
 
 def uptime_percent(
@@ -216,10 +254,10 @@ def uptime_percent(
     total = (end - start).total_seconds()
     if total <= 0:
         return dict.fromkeys(ids, 100.0)
-    found = timelines(ids, start, end, now=now)
+    found = _spans(ids, _epoch(start), _epoch(end), _epoch(now or timezone.now())) if ids else {}
     result = {}
     for pk in ids:
-        lost = sum(WEIGHTS[s] * (e - b).total_seconds() for b, e, s in found.get(pk, ()))
+        lost = sum(WEIGHTS[s] * (e - b) for b, e, s in found.get(pk, ()))
         result[pk] = max(0.0, 100.0 * (1 - lost / total))
     return result
 
@@ -240,49 +278,3 @@ def shown(percent: float) -> str:
 
 def history_days(today: date, days: int = HISTORY_DAYS) -> tuple[date, date]:
     return today - timedelta(days=days - 1), today
-
-
-def data_marks() -> tuple:
-    """The last history row of incidents and of their affected services: every change a person
-    makes to what the page derives from lands there, so together they change whenever the
-    page's derived figures may (two index-only maxima)."""
-    return (
-        Incident.history.model.objects.aggregate(last=Max("history_id"))["last"],
-        IncidentService.history.model.objects.aggregate(last=Max("history_id"))["last"],
-    )
-
-
-def cached(name: str, parts: tuple, compute):
-    """``compute()``, kept in the cache under ``name`` and ``parts`` (which must name
-    everything the result depends on)."""
-    raw = repr(parts).encode()
-    key = f"comms.status.{name}:" + hashlib.sha256(raw).hexdigest()
-    found = cache.get(key)
-    if found is None:
-        found = compute()
-        cache.set(key, found, CACHE_SECONDS)
-    return found
-
-
-def page_daily(
-    services: Iterable,
-    first_day: date,
-    last_day: date,
-    *,
-    marks: tuple,
-    live: bool,
-    now: datetime | None = None,
-) -> dict[int, list[DayFigure]]:
-    """``daily`` for the status page, cached under a key that changes with everything the
-    figures are built from: ``data_marks()``, the days and the services, and, while an
-    incident is open (``live``), the current minute (an open outage grows by the minute).
-    The page is what everyone opens during an outage; it must not rebuild 90 days of history
-    per visit. One query on a hit (the cache's, none with Redis)."""
-    now = now or timezone.now()
-    ids = _service_ids(services)
-    minute = now.replace(second=0, microsecond=0).isoformat() if live else ""
-    return cached(
-        "uptime",
-        (marks, first_day, last_day, ids, minute),
-        lambda: daily(ids, first_day, last_day, now=now),
-    )

@@ -1,0 +1,45 @@
+"""Caching what the status page derives, under keys that change with its inputs.
+
+The page is what everyone opens during an outage, and what it shows is derived from a lot
+of rows (90 days of incident history per component). Every change a person makes to what it
+derives from (incidents, their affected services, notices, services) writes a history row
+(simple-history), so the last history row of those four tables (``data_marks``: one query of
+four index-only maxima) moves whenever the derived figures may: a key built on it is never
+stale in the ordinary case. Two transactions committing out of order (the later-numbered one
+first) can leave a key that does not move; every entry is therefore also bounded in time
+(its ``timeout``), so the page is never more than that behind.
+"""
+
+import hashlib
+
+from django.core.cache import cache
+from django.db import connection
+
+from comms.models import Notice
+from incidents.models import Incident, IncidentService
+from ircore.models import Service
+
+TRACKED = (Incident, IncidentService, Notice, Service)
+
+
+def data_marks() -> tuple:
+    """The last history row's number of each tracked table, in one query."""
+    quote = connection.ops.quote_name
+    parts = [
+        f"(SELECT MAX({quote('history_id')}) FROM {quote(model.history.model._meta.db_table)})"
+        for model in TRACKED
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(cursor.fetchone())
+
+
+def cached(name: str, parts: tuple, compute, *, timeout: int):
+    """``compute()``, kept under ``name`` and ``parts`` (which must name everything the
+    result depends on) for at most ``timeout`` seconds."""
+    key = f"comms.status.{name}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, timeout)
+    return found
