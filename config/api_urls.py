@@ -3,6 +3,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from comms.api import NoticeViewSet
 from incidents.alerts.urls import api_patterns as alert_patterns
 from incidents.api import IncidentViewSet
 from ircore.api_views import IncidentTypeViewSet, ServiceViewSet, SeverityViewSet, TeamViewSet
@@ -14,6 +15,7 @@ router.register("severities", SeverityViewSet, basename="severity")
 router.register("incident-types", IncidentTypeViewSet, basename="incident-type")
 router.register("services", ServiceViewSet, basename="service")
 router.register("teams", TeamViewSet, basename="team")
+router.register("notices", NoticeViewSet, basename="notice")
 
 # The inbound alert endpoints are plain views (token auth, no throttles): see incidents.alerts.api.
 urlpatterns = alert_patterns + router.urls + postmortem_patterns

@@ -73,6 +73,11 @@ class IncidentType(models.Model):
         default=False,
         help_text="Track evidence-preserved and credentials-rotated checkpoints.",
     )
+    legal_review_required = models.BooleanField(
+        default=False,
+        help_text="Notices about such incidents need a legal reviewer's approval before they "
+        "are published (data loss, security, privacy).",
+    )
     history = HistoricalRecords()
 
     class Meta:

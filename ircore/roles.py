@@ -1,4 +1,4 @@
-"""The four role groups and what each may do.
+"""The five role groups and what each may do.
 
 Groups are created by a migration (``0002_role_groups``); their permissions are
 (re)granted after every migrate from the ``role_grants`` each app declares on its
@@ -13,7 +13,11 @@ INCIDENT_MANAGERS = "Incident managers"
 RESPONDERS = "Responders"
 SUPPORT = "Support"
 LEADERSHIP = "Leadership"
-ROLE_GROUPS = (INCIDENT_MANAGERS, RESPONDERS, SUPPORT, LEADERSHIP)
+# Lawyers who clear a notice about a data-loss, security or privacy incident before it goes out
+# (``IncidentType.legal_review_required``). People join it beside their own group: it grants
+# the legal review and reading what is reviewed, nothing else.
+LEGAL_REVIEWERS = "Legal reviewers"
+ROLE_GROUPS = (INCIDENT_MANAGERS, RESPONDERS, SUPPORT, LEADERSHIP, LEGAL_REVIEWERS)
 
 ALL = "add change delete view"
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comms', '0002_templates'),
+        ('comms', '0003_notices'),
         ('incidents', '0005_alert_severities_move_with_the_scheme'),
     ]
 

@@ -3,8 +3,16 @@ subscribers. One module per area; this names the public parts."""
 
 from comms.models.audience import Audience
 from comms.models.cadence import UpdateDue
-from comms.models.notices import Notice
+from comms.models.notices import InternalRoute, Notice, NoticeComment
 from comms.models.status import Subscriber
 from comms.models.templates import Template
 
-__all__ = ["Audience", "Notice", "Subscriber", "Template", "UpdateDue"]
+__all__ = [
+    "Audience",
+    "InternalRoute",
+    "Notice",
+    "NoticeComment",
+    "Subscriber",
+    "Template",
+    "UpdateDue",
+]

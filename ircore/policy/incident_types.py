@@ -1,4 +1,5 @@
-"""The ``incident_types`` section: kinds of incident, with their regulatory deadline."""
+"""The ``incident_types`` section: kinds of incident, with their regulatory deadline, their
+security checkpoints and whether their notices need a legal reviewer."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ TYPE_FIELDS = (
     "description",
     "regulatory_notification_hours",
     "security_checkpoints",
+    "legal_review_required",
 )
 # A deadline is a target like any other: at most a year.
 _MAX_HOURS = int(MAX_DURATION.total_seconds()) // 3600
@@ -40,6 +42,7 @@ def export_incident_types() -> list[dict[str, Any]]:
             "description": t.description,
             "regulatory_notification_hours": t.regulatory_notification_hours,
             "security_checkpoints": t.security_checkpoints,
+            "legal_review_required": t.legal_review_required,
         }
         for t in IncidentType.objects.order_by("key")
     ]
@@ -66,6 +69,7 @@ def validate_incident_types(value: Any, ctx: ImportContext) -> RowsPlan:
                     "regulatory_notification_hours", maximum=_MAX_HOURS
                 ),
                 "security_checkpoints": r.boolean("security_checkpoints"),
+                "legal_review_required": r.boolean("legal_review_required"),
             }
         )
     removed = IncidentType.objects.exclude(key__in=[e["key"] for e in found]).order_by("key")
