@@ -28,7 +28,7 @@ def test_only_apps_that_define_an_optional_hook_are_asked():
     }
     assert asked == {
         hooks.LoadsDefaults: ["incidents", "comms"],  # runbooks; templates
-        hooks.LoadsDemo: ["incidents", "oncall", "comms"],
+        hooks.LoadsDemo: ["incidents", "oncall", "comms", "postmortems"],
         hooks.HasOwnData: ["incidents", "oncall"],
         hooks.ShowsBadges: ["comms"],  # the next update due
     }
@@ -36,7 +36,13 @@ def test_only_apps_that_define_an_optional_hook_are_asked():
 
 def test_role_grants_default_to_nothing_and_list_the_apps_that_grant():
     assert hooks.IRAppConfig.role_grants == {}
-    assert [label for label, _ in hooks.role_grants()] == ["ircore", "incidents", "oncall", "comms"]
+    assert [label for label, _ in hooks.role_grants()] == [
+        "ircore",
+        "incidents",
+        "oncall",
+        "comms",
+        "postmortems",
+    ]
 
 
 class Recorder(hooks.IRAppConfig):
