@@ -16,7 +16,7 @@ from .integrations import (
     integration_set_heartbeat,
     token_hash,
 )
-from .maintenance import maintenance_window_create
+from .maintenance import maintenance_window_create, maintenance_window_end
 from .parse import ParsedAlert, PayloadError, parse
 from .preview import AlertPreview, preview
 
@@ -37,6 +37,7 @@ __all__ = [
     "integration_rotate_token",
     "integration_set_heartbeat",
     "maintenance_window_create",
+    "maintenance_window_end",
     "parse",
     "plan",
     "preview",

@@ -356,17 +356,21 @@ def _new_alerts(integration, planned, now, result, drill: bool) -> None:
 
 
 def _release(p: Planned, now: datetime) -> Alert:
-    """The suppressed alert's own row takes what a new alert would do now."""
+    """The suppressed alert's own row takes what a new alert would do now. It is received
+    now, for grouping too: the next alerts of its service join the incident it declares or
+    joins (``received_at`` is what the grouping lookup reads)."""
     row = p.released
     row.service, row.severity, row.incident_id = p.service, p.severity, p.incident_id
     row.suppressed_by_id = p.window_id or row.suppressed_by_id
-    row.last_received_at = now
+    row.received_at = row.last_received_at = now
     row.repeat_count = F("repeat_count") + 1
+    fields = ["service", "severity", "incident", "suppressed_by", "received_at"]
+    fields += ["last_received_at", "repeat_count"]
     if p.closed_by is not None:
         row.status, row.resolved_at = RESOLVED, now
         row.ends_at = p.closed_by.parsed.ends_at or now
-    fields = ["service", "severity", "incident", "suppressed_by", "last_received_at"]
-    row.save(update_fields=[*fields, "repeat_count", "status", "resolved_at", "ends_at"])
+        fields += ["status", "resolved_at", "ends_at"]
+    row.save(update_fields=fields)
     row.refresh_from_db(fields=["repeat_count"])
     return row
 
