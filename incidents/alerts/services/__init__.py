@@ -14,6 +14,7 @@ from .integrations import (
     integration_for_token,
     integration_rotate_token,
     integration_set_heartbeat,
+    integration_update,
     token_hash,
 )
 from .maintenance import maintenance_window_create, maintenance_window_end
@@ -36,6 +37,7 @@ __all__ = [
     "integration_for_token",
     "integration_rotate_token",
     "integration_set_heartbeat",
+    "integration_update",
     "maintenance_window_create",
     "maintenance_window_end",
     "parse",
