@@ -5,8 +5,9 @@ payload" box.
 A token is shown once: on the page that answers the creation (``integration_create``) or a
 rotation (``integration_rotate_token``), marked ``no-store``, and never again (only its hash
 and last characters are kept). An integration a policy import made has no token until one
-is rotated in. The heartbeat is set through ``integration_set_heartbeat`` (which says when
-the first ping is due); the other settings are plain fields, saved with their history.
+is rotated in. Settings are saved through ``integration_update`` (checked, one history row
+naming them, and when the heartbeat's first ping is due); the routing rules are the inline's
+rows, each saved with its history.
 
 Registered from ``incidents.admin`` (the alerts area is not an app of its own). Alerts and
 maintenance windows: ``admin_alerts``, ``admin_maintenance``.
@@ -35,12 +36,12 @@ from .admin_config import endpoint_url, snippets
 from .admin_forms import IntegrationForm, RoutingRuleForm, TryPayloadForm
 from .models import Integration, RoutingRule
 from .services import (
-    heartbeat_rearm,
     integration_create,
     integration_rotate_token,
-    integration_set_heartbeat,
+    integration_update,
     preview,
 )
+from .services.integrations import SETTINGS
 
 CREATE_INTEGRATION = "create_integration"
 ROTATE_TOKEN = "rotate_integration_token"
@@ -220,29 +221,29 @@ class IntegrationAdmin(
         return may(request.user, CREATE_INTEGRATION)
 
     def save_model(self, request, obj: Integration, form, change: bool) -> None:
-        heartbeat_changed = {"heartbeat_every", "heartbeat_grace"} & set(form.changed_data)
-        if not change:
-            created, token = integration_create(
+        """Through the services: ``integration_create`` (a new one, its token shown once),
+        then ``integration_update`` for the settings the form changed (checked there, one
+        history row, the heartbeat's due time). The form's instance becomes the saved row,
+        for the routing rules' inline saved after it."""
+        settings = {name: form.cleaned_data[name] for name in form.changed_data if name in SETTINGS}
+        if change:
+            target = Integration.objects.get(pk=obj.pk)
+        else:
+            target, request._integration_token = integration_create(
                 name=obj.name,
                 kind=obj.kind,
                 service=obj.service,
                 severity=obj.severity,
                 user=request.user,
             )
-            for name in ("pk", "slug", "token_hash", "token_hint", "created_by", "created_at"):
-                setattr(obj, name, getattr(created, name))
-            obj._state.adding = False
-            request._integration_token = token
-        every, grace = obj.heartbeat_every, obj.heartbeat_grace
-        if heartbeat_changed:
-            # The service sets them, and when the first ping is due.
-            saved = Integration.objects.get(pk=obj.pk)
-            obj.heartbeat_every, obj.heartbeat_grace = saved.heartbeat_every, saved.heartbeat_grace
-        obj.save()
-        if heartbeat_changed:
-            integration_set_heartbeat(integration=obj, every=every, grace=grace, user=request.user)
-        elif change and "enabled" in form.changed_data and obj.enabled:
-            heartbeat_rearm(integration=obj)  # its pings were refused while it was disabled
+            for name in ("name", "service", "severity"):
+                settings.pop(name, None)
+        if settings:
+            integration_update(integration=target, user=request.user, **settings)
+        saved = Integration.objects.get(pk=target.pk)
+        for field in Integration._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
 
     def response_add(self, request, obj, post_url_continue=None):
         token = getattr(request, "_integration_token", None)

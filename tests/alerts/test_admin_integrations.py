@@ -205,7 +205,8 @@ def test_setting_a_heartbeat_goes_through_its_service(manager, alertmanager):
     assert integration.heartbeat_grace.total_seconds() == 600
     # The service set when the first ping is due: 30m + 10m from now.
     assert integration.heartbeat_due_at is not None
-    assert integration.history.first().history_change_reason == "heartbeat"
+    reason = integration.history.first().history_change_reason
+    assert reason == "settings: heartbeat_every, heartbeat_grace"
     # The page now says how to ping it.
     assert (
         "/api/v1/alerts/heartbeat/&lt;token&gt;/"

@@ -14,9 +14,10 @@ from .integrations import (
     integration_for_token,
     integration_rotate_token,
     integration_set_heartbeat,
+    integration_update,
     token_hash,
 )
-from .maintenance import maintenance_window_create
+from .maintenance import maintenance_window_create, maintenance_window_end
 from .parse import ParsedAlert, PayloadError, parse
 from .preview import AlertPreview, preview
 
@@ -36,7 +37,9 @@ __all__ = [
     "integration_for_token",
     "integration_rotate_token",
     "integration_set_heartbeat",
+    "integration_update",
     "maintenance_window_create",
+    "maintenance_window_end",
     "parse",
     "plan",
     "preview",

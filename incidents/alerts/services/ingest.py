@@ -49,10 +49,11 @@ from ...models import Incident, TimelineEntry
 from ...services import incident_acknowledge, incident_declare, incident_set_status, timeline_add
 from ...services._base import EARLIEST, _now
 from ..models import Alert, Integration
-from . import heartbeats, locks, lookup, maintenance, routing
+from . import heartbeats, locks, lookup, maintenance, refresh, routing
 from .entries import attached_entry, declared_entry, drill_text
 from .lookup import Found
 from .parse import ACKNOWLEDGE, RESOLVE, TRIGGER, ParsedAlert, key_from_labels
+from .routing import Route
 
 FIRING, RESOLVED = Alert.Status.FIRING, Alert.Status.RESOLVED
 TITLE_LIMIT = Incident._meta.get_field("title").max_length
@@ -72,6 +73,7 @@ class Planned:
     # Still firing from a maintenance window that has ended: planned as new, and its row
     # (kept, with the window as the record of why nobody was paged) takes the outcome.
     released: Alert | None = None
+    route: Route | None = None  # a trigger's routing (a repeat's: what it routes to now)
 
     @property
     def outcome(self) -> str:
@@ -146,7 +148,7 @@ def _plan(integration, alerts, now, drill: bool, *, lock: bool) -> tuple[list[Pl
     )
     planned, first = [], {}
     for parsed, route in zip(alerts, routes, strict=True):
-        item = Planned(parsed=parsed, existing=found.existing.get(parsed.dedup_key))
+        item = Planned(parsed=parsed, existing=found.existing.get(parsed.dedup_key), route=route)
         if item.existing is not None and item.existing.pk in found.released and route:
             item.existing, item.released = None, item.existing
         item.repeat_of = first.get(parsed.dedup_key)
@@ -190,6 +192,7 @@ def ingest(
             raise IntegrationRefused(disabled=True)
         result.dedup_keys = [p.parsed.dedup_key for p in planned]
         _repeats(planned, now, result)
+        refresh.refresh_repeats(integration=locked, planned=planned, now=now, drill=drill)
         touched = _resolves(locked, planned, now, result, drill)
         _acknowledges(locked, planned, now, result, drill)
         _new_alerts(locked, planned, now, result, drill)
@@ -356,17 +359,21 @@ def _new_alerts(integration, planned, now, result, drill: bool) -> None:
 
 
 def _release(p: Planned, now: datetime) -> Alert:
-    """The suppressed alert's own row takes what a new alert would do now."""
+    """The suppressed alert's own row takes what a new alert would do now. It is received
+    now, for grouping too: the next alerts of its service join the incident it declares or
+    joins (``received_at`` is what the grouping lookup reads)."""
     row = p.released
     row.service, row.severity, row.incident_id = p.service, p.severity, p.incident_id
     row.suppressed_by_id = p.window_id or row.suppressed_by_id
-    row.last_received_at = now
+    row.received_at = row.last_received_at = now
     row.repeat_count = F("repeat_count") + 1
+    fields = ["service", "severity", "incident", "suppressed_by", "received_at"]
+    fields += ["last_received_at", "repeat_count"]
     if p.closed_by is not None:
         row.status, row.resolved_at = RESOLVED, now
         row.ends_at = p.closed_by.parsed.ends_at or now
-    fields = ["service", "severity", "incident", "suppressed_by", "last_received_at"]
-    row.save(update_fields=[*fields, "repeat_count", "status", "resolved_at", "ends_at"])
+        fields += ["status", "resolved_at", "ends_at"]
+    row.save(update_fields=fields)
     row.refresh_from_db(fields=["repeat_count"])
     return row
 

@@ -134,3 +134,89 @@ def integration_set_heartbeat(
         locked.save(update_fields=["heartbeat_every", "heartbeat_grace", "heartbeat_due_at"])
     integration.refresh_from_db()
     return integration
+
+
+# What ``integration_update`` changes; the kind (its endpoint and token shape), the slug and
+# the token are not settings (make a new integration; rotate the token).
+SETTINGS = (
+    "name", "enabled", "service", "severity", "dedup_labels", "group_window", "auto_resolve",
+    "heartbeat_every", "heartbeat_grace",
+)  # fmt: skip
+HEARTBEAT = {"heartbeat_every", "heartbeat_grace"}
+
+
+def _checked(integration: Integration, name: str, value: Any) -> Any:
+    """``value`` for setting ``name`` as stored, or a ``RuleError`` on that field."""
+    if name == "name":
+        value = (value or "").strip()
+        if not value:
+            raise RuleError("An integration needs a name.", field="name")
+        if len(value) > Integration._meta.get_field("name").max_length:
+            raise RuleError("At most 100 characters.", field="name")
+        if Integration.objects.filter(name=value).exclude(pk=integration.pk).exists():
+            raise RuleError(f"An integration named '{value}' exists already.", field="name")
+    elif name in ("enabled", "auto_resolve"):
+        if not isinstance(value, bool):
+            raise RuleError("Give true or false.", field=name)
+    elif name in ("service", "severity"):
+        model = Service if name == "service" else Severity
+        if value is not None and not isinstance(value, model):
+            raise RuleError(f"Choose a {name}, or none.", field=name)
+    elif name == "dedup_labels":
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(label, str) and label.strip() for label in value
+        ):
+            raise RuleError("Give label names (or none).", field=name)
+        value = list(dict.fromkeys(label.strip() for label in value))
+    elif name == "heartbeat_every" and value is None:
+        return None  # no heartbeat
+    elif name in ("group_window", "heartbeat_every", "heartbeat_grace"):
+        if not isinstance(value, timedelta):
+            raise RuleError("Give a duration (e.g. 5m).", field=name)
+        if name == "heartbeat_grace" and value < timedelta(0):
+            raise RuleError("Give a grace of zero or more.", field=name)
+        if name != "heartbeat_grace" and value <= timedelta(0):
+            raise RuleError("Give a positive interval.", field=name)
+    return value
+
+
+def _stored(integration: Integration, name: str) -> Any:
+    """The setting as stored; a service or severity as its row, read only by its id."""
+    if name in ("service", "severity"):
+        pk = getattr(integration, f"{name}_id")
+        model = Service if name == "service" else Severity
+        return None if pk is None else model(pk=pk)
+    return getattr(integration, name)
+
+
+def integration_update(
+    *, integration: Integration, user: Any, now: datetime | None = None, **changes: Any
+) -> Integration:
+    """Change the settings named (``SETTINGS``), each checked first (a ``RuleError`` on the
+    field, nothing saved), in one history row naming them. A changed heartbeat expects its
+    first ping from the last one (or now), as ``integration_set_heartbeat``; an integration
+    enabled again expects it from now (its pings were refused while it was disabled).
+    Returns the integration, refreshed."""
+    now = _now(now)
+    unknown = sorted(set(changes) - set(SETTINGS))
+    if unknown:
+        raise RuleError(f"'{unknown[0]}' is not a setting that can be changed.", field=unknown[0])
+    with transaction.atomic():
+        locked = Integration.objects.select_for_update().get(pk=integration.pk)
+        checked = {name: _checked(locked, name, value) for name, value in changes.items()}
+        changed = [name for name, value in checked.items() if _stored(locked, name) != value]
+        if not changed:
+            return integration
+        enabled_again = "enabled" in changed and checked["enabled"]
+        for name in changed:
+            setattr(locked, name, checked[name])
+        fields = list(changed)
+        if HEARTBEAT & set(changed) or enabled_again:
+            start = now if enabled_again else (locked.last_ping_at or now)
+            every, grace = locked.heartbeat_every, locked.heartbeat_grace
+            locked.heartbeat_due_at = None if every is None else start + every + grace
+            fields.append("heartbeat_due_at")
+        _for_history(locked, user, "settings: " + ", ".join(changed))
+        locked.save(update_fields=fields)
+    integration.refresh_from_db()
+    return integration

@@ -8,7 +8,8 @@ written:
   that are open or were resolved after the window started, and began before it ends;
 - when an alert declares an incident, for the windows of its service that overlap the time
   from the impact's start until now (one active at arrival would have suppressed the alert).
-Each window appears once per incident.
+Each window appears once per incident. A window ended early (``maintenance_window_end``)
+says so on each of those timelines.
 """
 
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from ircore.models import Service
 
 from ...models import Incident, TimelineEntry
 from ...services import timeline_add
-from ...services._base import _aware, _for_history, _limited, _now
+from ...services._base import _aware, _for_history, _limited, _name, _now
 from ..models import MaintenanceWindow
 
 
@@ -105,4 +106,41 @@ def maintenance_window_create(
         )
         for incident in overlapping:
             window_note(incident=incident, window=window, now=now)
+    return window
+
+
+def maintenance_window_end(
+    *, window: MaintenanceWindow, user: Any, now: datetime | None = None
+) -> MaintenanceWindow:
+    """End a window that has started early: its end is now, with a history row, and the
+    incidents it is on the timeline of say so. The alerts it held, still firing, then do
+    what they do after any window: join or declare at their next arrival."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
+        if locked.end <= now:
+            raise RuleError(f"This window ended at {_shown(locked.end)} already.", field="end")
+        if locked.start >= now:
+            raise RuleError(
+                f"This window starts at {_shown(locked.start)}: it cannot end before it starts.",
+                field="end",
+            )
+        locked.end = now
+        _for_history(locked, user, "ended early")
+        locked.save(update_fields=["end"])
+        noted = Incident.objects.filter(
+            timeline__kind=TimelineEntry.Kind.ALERT, timeline__data__maintenance=locked.pk
+        ).distinct()
+        who = _name(user)
+        for incident in noted:
+            timeline_add(
+                incident=incident,
+                kind=TimelineEntry.Kind.ALERT,
+                text=f"Maintenance window on {locked.service} ended early at {_shown(now)}"
+                f" by {who} ({locked.reason})",
+                author=user if getattr(user, "pk", None) else None,
+                occurred_at=now,
+                data={"maintenance": locked.pk, "action": "ended", "end": now.isoformat()},
+            )
+    window.end = locked.end
     return window
