@@ -23,7 +23,7 @@ def test_the_demo_publishes_a_customer_notice_on_the_open_incident():
 
     assert counts["notices"] == 2
     incident = Incident.objects.open().get()
-    # (The status page's own demo adds a past incident with its updates.)
+    # (The status page's own demo may add a past incident with its updates.)
     public = Notice.objects.public().get(incident=incident)
     assert (public.incident, public.created_by.username, public.published_by.username) == (
         incident,
