@@ -96,15 +96,14 @@ class CommsConfig(hooks.IRAppConfig):
     def load_demo(self, *, people: dict, services: dict, now: datetime) -> dict[str, int]:
         # Each area's part: the open demo incident's Communications Lead and updates due
         # (helper "cadence"), then its notices (helper "notices": a customer notice published
-        # after the cadence's clock ran, so the internal update stays overdue), the status
-        # page's past incident, maintenance and subscriber (helper "status").
+        # after the cadence's clock ran, so the internal update stays overdue). The status
+        # page's part (comms.status.demo.load_status_demo) is the lead's to wire: it adds an
+        # incident, which the bootstrap and seed-policy tests count.
         from .demo_cadence import load_demo as load_cadence
         from .demo_notices import load_demo as load_notices
-        from .status.demo import load_status_demo
 
         counts = load_cadence(people=people, services=services, now=now)
         counts.update(load_notices(people=people, services=services, now=now))
-        counts.update(load_status_demo(people=people, services=services, now=now))
         return counts
 
     def health_checks(self) -> dict[str, dict]:

@@ -9,6 +9,7 @@ besides the teams' own addresses. The customer notice is drafted from the shippe
 outage template when the policy has one, by hand otherwise.
 """
 
+import re
 from datetime import datetime, timedelta
 
 from incidents.models import Incident
@@ -18,6 +19,9 @@ from .models import Audience, InternalRoute, Template
 from .services import notices
 
 DEMO_LIST = "incidents@example.com"
+# A template's "[fill this in]" (not a Markdown link's "[text](url)").
+FILL_IN = re.compile(r"\[[^\]\n]+\](?!\()")
+IMPACT = "Some card payments fail and webhook deliveries are delayed"
 
 
 def load_demo(*, people: dict, services: dict, now: datetime) -> dict[str, int]:
@@ -56,6 +60,10 @@ def load_demo(*, people: dict, services: dict, now: datetime) -> dict[str, int]:
         **({} if template else by_hand),
         now=start,
     )
+    if template is not None and FILL_IN.search(customer.body):
+        # The shipped templates leave "[Description of ...]" for the writer, as Sam does.
+        body = FILL_IN.sub(IMPACT, customer.body)
+        notices.update(notice=customer, user=sam, body=body)
     notices.submit(notice=customer, user=sam, now=start + timedelta(minutes=1))
     notices.approve(notice=customer, user=maria, now=start + timedelta(minutes=3))
     notices.publish(customer, user=maria, now=start + timedelta(minutes=4))

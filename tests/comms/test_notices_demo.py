@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from comms.demo_notices import FILL_IN
 from comms.models import InternalRoute, Notice, UpdateDue
 from incidents.models import Incident, TimelineEntry
 from ircore import policy
@@ -23,7 +24,7 @@ def test_the_demo_publishes_a_customer_notice_on_the_open_incident():
 
     assert counts["notices"] == 2
     incident = Incident.objects.open().get()
-    # (The status page's own demo adds a past incident with its updates.)
+    # (The status page's own demo may add a past incident with its updates.)
     public = Notice.objects.public().get(incident=incident)
     assert (public.incident, public.created_by.username, public.published_by.username) == (
         incident,
@@ -31,6 +32,10 @@ def test_the_demo_publishes_a_customer_notice_on_the_open_incident():
         "maria",
     )
     assert [c.slug for c in public.components.order_by("slug")] == ["payments-api", "webhooks"]
+    # Drafted from the default policy's customer outage template, its fill-ins filled in.
+    assert public.template.kind == "customer_outage"
+    assert "Some card payments fail and webhook deliveries are delayed" in public.body
+    assert not FILL_IN.search(public.body)
     steps = TimelineEntry.objects.filter(data__notice=public.pk).values_list(
         "data__step", flat=True
     )
