@@ -34,12 +34,15 @@ def data_marks() -> tuple:
         return tuple(cursor.fetchone())
 
 
-def cached(name: str, parts: tuple, compute, *, timeout: int):
-    """``compute()``, kept under ``name`` and ``parts`` (which must name everything the
-    result depends on) for at most ``timeout`` seconds."""
-    key = f"comms.status.{name}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-    found = cache.get(key)
-    if found is None:
-        found = compute()
-        cache.set(key, found, timeout)
-    return found
+def key(name: str, parts: tuple) -> str:
+    """The cache key of ``name`` over ``parts`` (which must name everything it depends on)."""
+    return f"comms.status.{name}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def read(keys: list[str]) -> dict:
+    """The entries of ``keys`` that are there, in one round trip."""
+    return cache.get_many(keys)
+
+
+def write(entries: dict, timeout: int) -> None:
+    cache.set_many(entries, timeout)

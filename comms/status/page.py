@@ -6,8 +6,8 @@ bars, rebuilt at once when anything they derive from changes and otherwise at mo
 ``HISTORY_SECONDS`` (``LIVE_SECONDS`` while an incident is open: its outage grows); the
 component states and incident lists, rebuilt at once on a change and at most
 ``CURRENT_SECONDS`` behind whatever happens. The services and maintenance windows are read
-on every request. A fixed number of queries whatever the size of the history: five on a hit
-(services, maintenance, the data marks, two cache reads; none for the cache with Redis).
+on every request. A fixed number of queries whatever the size of the history: four on a hit
+(services, maintenance, the data marks, one cache read; none for the cache with Redis).
 """
 
 from dataclasses import dataclass, field
@@ -144,38 +144,60 @@ def _current(ids: list[int], now: datetime) -> dict:
     return {"statuses": states.open_statuses(ids), "active": active, "recent": recent}
 
 
-def _history(ids: list[int], now: datetime) -> dict[int, tuple[float, SafeString]]:
+def _history(ids: list[int], now: datetime) -> tuple[dict, dict]:
+    """``({service_id: percent}, {service_id: bars}``) over the page's days."""
     first, last = uptime.history_days(now.astimezone(UTC).date())
     figures = uptime.daily(ids, first, last, now=now)
-    return {pk: (uptime.window_percent(days), bars_html(days)) for pk, days in figures.items()}
+    percents = {pk: uptime.window_percent(days) for pk, days in figures.items()}
+    return percents, {pk: bars_html(days) for pk, days in figures.items()}
 
 
-def build(now: datetime | None = None) -> Page:
+def build(now: datetime | None = None, *, bars: bool = True) -> Page:
+    """The page; without ``bars`` (the JSON) the day bars are neither read nor built."""
     now = now or timezone.now()
     services = list(selectors.public_components().only("id", "name", "public_name", "tier"))
     ids = [s.pk for s in services]
     maintenance = _maintenance(ids, now)
     running = {pk for m in maintenance if m.in_progress for pk in m.component_ids}
     marks = cache.data_marks()
-    current = cache.cached(
-        "current",
-        (marks, ids),
-        lambda: _current(ids, now),
-        timeout=CURRENT_SECONDS,
-    )
-    found = states.states_from(current["statuses"], ids, under_maintenance=running)
+    day = now.astimezone(UTC).date()
+    current_key = cache.key("current", (marks, ids))
+    keys = {
+        "current": current_key,
+        # Two of each: one while an incident is open (rebuilt every minute), one when not.
+        **{
+            f"{what}:{live}": cache.key(what, (marks, ids, day, live))
+            for what in ("uptime", "bars")
+            for live in (True, False)
+            if bars or what == "uptime"
+        },
+    }
+    found = cache.read(list(keys.values()))
+    current = found.get(current_key)
+    if current is None:
+        current = _current(ids, now)
+        cache.write({current_key: current}, CURRENT_SECONDS)
     live = any(states.RANK[s] > 0 for s in current["statuses"].values())
-    every = LIVE_SECONDS if live else HISTORY_SECONDS
-    history = cache.cached(
-        "history",
-        (marks, ids, now.astimezone(UTC).date(), live),
-        lambda: _history(ids, now),
-        timeout=every,
-    )
+    percents = found.get(keys[f"uptime:{live}"])
+    drawn = found.get(keys[f"bars:{live}"]) if bars else {}
+    if percents is None or drawn is None:
+        percents, drawn = _history(ids, now)
+        entries = {keys[f"uptime:{live}"]: percents}
+        if bars:
+            entries[keys[f"bars:{live}"]] = drawn
+        cache.write(entries, LIVE_SECONDS if live else HISTORY_SECONDS)
+    found_states = states.states_from(current["statuses"], ids, under_maintenance=running)
     components = [
-        Component(s.pk, s.display_public_name, found[s.pk], *history[s.pk]) for s in services
+        Component(
+            s.pk,
+            s.display_public_name,
+            found_states[s.pk],
+            percents[s.pk],
+            drawn.get(s.pk, mark_safe("")),
+        )
+        for s in services
     ]
-    indicator, description = states.overall(found.values())
+    indicator, description = states.overall(found_states.values())
     return Page(
         name=page_name(),
         now=now,

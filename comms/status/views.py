@@ -34,7 +34,7 @@ def status(request):
 
 @require_safe
 def status_json(request):
-    return _public(JsonResponse(summary(status_page.build())))
+    return _public(JsonResponse(summary(status_page.build(bars=False))))
 
 
 @require_safe
