@@ -119,9 +119,10 @@ def test_bars_and_uptime(client, now):
             incident=incident, status="resolved", user=None, now=timezone.now()
         )
     html = client.get("/status/").content.decode()
-    assert html.count('class="bar bar-') == 90
-    assert html.count("bar-major_outage") == 1
-    assert "18 Mar 2025 · 90.00% · Major outage 2 h 24 min" in html
+    bars = html.split('<ol class="bars"')[1].split("</ol>")[0]
+    assert bars.count("<li") == 90
+    assert bars.count('<li class="d3"') == 1 and bars.count("<li class=") == 1
+    assert '<li class="d3" title="18 Mar 2025 · 90.00% · major outage 2 h 24 min">' in bars
     # 90 days, one of them 90% up: 99.888...% shown as 99.88%.
     assert "99.88% uptime" in html
 
