@@ -46,3 +46,27 @@ def read(keys: list[str]) -> dict:
 
 def write(entries: dict, timeout: int) -> None:
     cache.set_many(entries, timeout)
+
+
+LOCK_SECONDS = 30
+STALE_SECONDS = 3600
+
+
+def rebuild_or_stale(stale_key: str, compute) -> tuple[object, bool]:
+    """``(value, fresh)`` for an entry that was missing. One process rebuilds it (holding a
+    lock in the cache) and keeps the result under ``stale_key`` as well; the others, while
+    it does, answer with the last value kept there (a rebuild behind), so the crowd that
+    opens the page during an outage does not rebuild 90 days of history all at once. With
+    nothing kept yet, everyone builds."""
+    lock = f"{stale_key}:lock"
+    if cache.add(lock, 1, LOCK_SECONDS):
+        try:
+            value = compute()
+            cache.set(stale_key, value, STALE_SECONDS)
+            return value, True
+        finally:
+            cache.delete(lock)
+    stale = cache.get(stale_key)
+    if stale is not None:
+        return stale, False
+    return compute(), True

@@ -3,7 +3,8 @@ so that the page and its JSON never disagree.
 
 What is derived from history is cached (``comms.status.cache``): the 90-day figures and
 bars, rebuilt at once when anything they derive from changes and otherwise at most every
-``HISTORY_SECONDS`` (``LIVE_SECONDS`` while an incident is open: its outage grows); the
+``HISTORY_SECONDS`` (``LIVE_SECONDS`` while an incident is open: its outage grows), by one
+process at a time while the others answer with the figures before (``rebuild_or_stale``); the
 component states and incident lists, rebuilt at once on a change and at most
 ``CURRENT_SECONDS`` behind whatever happens. The services and maintenance windows are read
 on every request. A fixed number of queries whatever the size of the history: four on a hit
@@ -154,12 +155,13 @@ def _current(ids: list[int], now: datetime) -> dict:
     return {"statuses": states.open_statuses(ids), "active": active, "recent": recent}
 
 
-def _history(ids: list[int], now: datetime) -> tuple[dict, dict]:
-    """``({service_id: percent}, {service_id: bars}``) over the page's days."""
+def _history(ids: list[int], now: datetime, *, bars: bool) -> tuple[dict, dict]:
+    """``({service_id: percent}, {service_id: bars})`` over the page's days."""
     first, last = uptime.history_days(now.astimezone(UTC).date())
     figures = uptime.daily(ids, first, last, now=now)
     percents = {pk: uptime.window_percent(days) for pk, days in figures.items()}
-    return percents, {pk: bars_html(days) for pk, days in figures.items()}
+    drawn = {pk: bars_html(days) for pk, days in figures.items()} if bars else {}
+    return percents, drawn
 
 
 def build(now: datetime | None = None, *, bars: bool = True) -> Page:
@@ -191,11 +193,15 @@ def build(now: datetime | None = None, *, bars: bool = True) -> Page:
     percents = found.get(keys[f"uptime:{live}"])
     drawn = found.get(keys[f"bars:{live}"]) if bars else {}
     if percents is None or drawn is None:
-        percents, drawn = _history(ids, now)
-        entries = {keys[f"uptime:{live}"]: percents}
-        if bars:
-            entries[keys[f"bars:{live}"]] = drawn
-        cache.write(entries, LIVE_SECONDS if live else HISTORY_SECONDS)
+        stale_key = cache.key("history-latest", (ids, day, bars))
+        (percents, drawn), fresh = cache.rebuild_or_stale(
+            stale_key, lambda: _history(ids, now, bars=bars)
+        )
+        if fresh:
+            entries = {keys[f"uptime:{live}"]: percents}
+            if bars:
+                entries[keys[f"bars:{live}"]] = drawn
+            cache.write(entries, LIVE_SECONDS if live else HISTORY_SECONDS)
     found_states = states.states_from(current["statuses"], ids, under_maintenance=running)
     components = [
         Component(

@@ -31,6 +31,9 @@ def test_no_login_and_all_operational(client, now):
     assert "Payments API" in html
     assert "<script" not in html and "style=" not in html and "<style" not in html
     assert "/static/comms/status.css" in html
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "public" in response["Cache-Control"]
 
 
 def test_component_status_is_the_worst_of_open_real_incidents(client, now):
@@ -149,3 +152,38 @@ def test_missing_incident_is_404(client, now):
 def test_only_get(client, now):
     assert client.post("/status/").status_code == 405
     assert client.post("/status.json").status_code == 405
+
+
+def test_while_one_rebuilds_the_history_the_others_show_the_figures_before(client, now):
+    from django.core.cache import cache as django_cache
+
+    from comms.status import cache
+
+    api = service("Payments API")
+    assert "100.00% uptime" in client.get("/status/").content.decode()
+    with time_machine.travel(now - timedelta(days=2), tick=False):
+        earlier = declare(api, now=timezone.now())
+        incident_services.affected_service_set(
+            incident=earlier, service=api, status="major_outage", user=None, now=timezone.now()
+        )
+    with time_machine.travel(now - timedelta(days=1), tick=False):
+        incident_services.incident_set_status(
+            incident=earlier, status="resolved", user=None, now=timezone.now()
+        )
+    # A day at major outage of 90: the change moved the key, the history was rebuilt.
+    assert "98.88% uptime" in client.get("/status/").content.decode()
+
+    with time_machine.travel(now - timedelta(days=5), tick=False):
+        older = declare(api, now=timezone.now())
+        incident_services.affected_service_set(
+            incident=older, service=api, status="major_outage", user=None, now=timezone.now()
+        )
+    with time_machine.travel(now - timedelta(days=4), tick=False):
+        incident_services.incident_set_status(
+            incident=older, status="resolved", user=None, now=timezone.now()
+        )
+    stale_key = cache.key("history-latest", ([api.pk], now.date(), True))
+    assert django_cache.add(f"{stale_key}:lock", 1, 30)  # another process is rebuilding
+    assert "98.88% uptime" in client.get("/status/").content.decode()
+    django_cache.delete(f"{stale_key}:lock")
+    assert "97.77% uptime" in client.get("/status/").content.decode()
