@@ -8,7 +8,7 @@ process at a time while the others answer with the figures before (``rebuild_or_
 component states and incident lists, rebuilt at once on a change and at most
 ``CURRENT_SECONDS`` behind whatever happens. The services and maintenance windows are read
 on every request. A fixed number of queries whatever the size of the history: four on a hit
-(services, maintenance, the data marks, one cache read; none for the cache with Redis).
+(services, maintenance, the data marks, one cache read; three with Redis).
 """
 
 from dataclasses import dataclass, field

@@ -25,7 +25,7 @@ SMALL, LARGE = 40, 240
 # (8), open statuses (1), its write (5 statements with the database cache); the history:
 # the rebuild lock taken and released, two queries, the latest figures kept, the writes of
 # its figures and bars. 41 for the page with the database cache (which takes several
-# statements per write); 17 with Redis.
+# statements per write); 14 with Redis (3 warm: no query for the cache).
 COLD_MAX = 41
 # Warm: services, maintenance, the data marks, one cache read (of every entry at once).
 WARM_MAX = 4
