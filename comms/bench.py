@@ -8,8 +8,10 @@ The incidents are written in bulk with the history rows of their affected servic
 uptime figures are built from that history): each is degraded at declaration, most go to
 major outage after ten minutes and to partial outage after thirty, and resolve within two
 hours. Two stay open (with their customer updates, so the page lists active incidents and
-its cache is keyed by the minute, as during a real outage); one in ten has two published
-customer updates.
+its history is rebuilt every minute, as during a real outage). The first ``RECENT`` are
+spread over the last twelve days with two published customer updates each, so the page's
+list of past incidents is already full at the small size (a list that grows to its cap
+between the sizes would be timed as the page growing); after them, one in ten has updates.
 """
 
 from datetime import timedelta
@@ -24,6 +26,7 @@ from ircore.models import Service, Severity
 COMPONENTS = 50
 INCIDENTS_SMALL, INCIDENTS_LARGE = 100, 10_000
 OPEN = 2
+RECENT = 25  # more than the page lists (page.RECENT_MAX)
 WINDOW = 90 * 86_400
 CHUNK = 2000
 
@@ -56,10 +59,11 @@ def grow_status(ctx: Context, start: int, stop: int) -> None:
             built = []
             for i in indexes:
                 is_open = i < OPEN
-                # Spread over the 90 days by a fixed stride, so any range adds fresh days.
-                declared = end - timedelta(
-                    seconds=600 * (i + 1) if is_open else (i * 7_919 * 60) % (WINDOW - 3 * 3600)
-                )
+                if i < RECENT:
+                    declared = end - timedelta(minutes=10 if is_open else 690 * i)
+                else:
+                    # Spread over the 90 days by a fixed stride: any range adds fresh days.
+                    declared = end - timedelta(seconds=(i * 7_919 * 60) % (WINDOW - 3 * 3600))
                 length = timedelta(minutes=20 + (i * 37) % 100)
                 built.append(
                     Incident(
@@ -110,7 +114,7 @@ def grow_status(ctx: Context, start: int, stop: int) -> None:
                     )
             history.objects.bulk_create(rows)
             for i, incident in zip(indexes, incidents, strict=True):
-                if i < OPEN or i % 10 == 3:
+                if i < RECENT or i % 10 == 3:
                     for n, subject in enumerate(("Investigating delays", "Update")):
                         notices.append(
                             Notice(

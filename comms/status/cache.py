@@ -34,12 +34,39 @@ def data_marks() -> tuple:
         return tuple(cursor.fetchone())
 
 
-def cached(name: str, parts: tuple, compute, *, timeout: int):
-    """``compute()``, kept under ``name`` and ``parts`` (which must name everything the
-    result depends on) for at most ``timeout`` seconds."""
-    key = f"comms.status.{name}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-    found = cache.get(key)
-    if found is None:
-        found = compute()
-        cache.set(key, found, timeout)
-    return found
+def key(name: str, parts: tuple) -> str:
+    """The cache key of ``name`` over ``parts`` (which must name everything it depends on)."""
+    return f"comms.status.{name}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def read(keys: list[str]) -> dict:
+    """The entries of ``keys`` that are there, in one round trip."""
+    return cache.get_many(keys)
+
+
+def write(entries: dict, timeout: int) -> None:
+    cache.set_many(entries, timeout)
+
+
+LOCK_SECONDS = 30
+STALE_SECONDS = 3600
+
+
+def rebuild_or_stale(stale_key: str, compute) -> tuple[object, bool]:
+    """``(value, fresh)`` for an entry that was missing. One process rebuilds it (holding a
+    lock in the cache) and keeps the result under ``stale_key`` as well; the others, while
+    it does, answer with the last value kept there (a rebuild behind), so the crowd that
+    opens the page during an outage does not rebuild 90 days of history all at once. With
+    nothing kept yet, everyone builds."""
+    lock = f"{stale_key}:lock"
+    if cache.add(lock, 1, LOCK_SECONDS):
+        try:
+            value = compute()
+            cache.set(stale_key, value, STALE_SECONDS)
+            return value, True
+        finally:
+            cache.delete(lock)
+    stale = cache.get(stale_key)
+    if stale is not None:
+        return stale, False
+    return compute(), True

@@ -3,11 +3,12 @@ so that the page and its JSON never disagree.
 
 What is derived from history is cached (``comms.status.cache``): the 90-day figures and
 bars, rebuilt at once when anything they derive from changes and otherwise at most every
-``HISTORY_SECONDS`` (``LIVE_SECONDS`` while an incident is open: its outage grows); the
+``HISTORY_SECONDS`` (``LIVE_SECONDS`` while an incident is open: its outage grows), by one
+process at a time while the others answer with the figures before (``rebuild_or_stale``); the
 component states and incident lists, rebuilt at once on a change and at most
 ``CURRENT_SECONDS`` behind whatever happens. The services and maintenance windows are read
-on every request. A fixed number of queries whatever the size of the history: five on a hit
-(services, maintenance, the data marks, two cache reads; none for the cache with Redis).
+on every request. A fixed number of queries whatever the size of the history: four on a hit
+(services, maintenance, the data marks, one cache read; three with Redis).
 """
 
 from dataclasses import dataclass, field
@@ -37,23 +38,33 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+# A bar's class by the day's worst status; an operational day has none (the default colour).
+BAR_CLASS = {
+    states.Status.OPERATIONAL: "",
+    states.Status.DEGRADED: ' class="d1"',
+    states.Status.PARTIAL_OUTAGE: ' class="d2"',
+    states.Status.MAJOR_OUTAGE: ' class="d3"',
+}
+
+
 def bar_title(figure: uptime.DayFigure) -> str:
-    words = [f"{figure.day:%d %b %Y}", uptime.shown(figure.uptime)]
-    for status, seconds in sorted(figure.down.items(), key=lambda i: -states.RANK[i[0]]):
-        words.append(f"{states.LABEL[status]} {_duration(seconds)}")
-    return " · ".join(words)
+    """ "18 Mar 2025 · 90.00% · major outage 2 h 24 min, degraded performance 20 min"."""
+    title = f"{figure.day:%d %b %Y} · {uptime.shown(figure.uptime)}"
+    if figure.down:
+        worst_first = sorted(figure.down.items(), key=lambda i: -states.RANK[i[0]])
+        title += " · " + ", ".join(
+            f"{states.LABEL[status].lower()} {_duration(seconds)}"
+            for status, seconds in worst_first
+        )
+    return title
 
 
 def bars_html(figures: list[uptime.DayFigure]) -> SafeString:
-    """The day bars as list items, oldest first. Joined here rather than looped over in the
-    template: 50 components of 90 days are 4,500 items, and the template engine's lookups
-    were most of the page's time. Every value is escaped."""
+    """The day bars as list items, oldest first, in as few bytes as they can be (4,500 of
+    them on a page of 50 components). Joined here rather than looped over in the template,
+    whose per-variable lookups were most of the page's time. Every value is escaped."""
     return mark_safe(
-        "".join(
-            f'<li class="bar bar-{states.PUBLIC_CODE[f.worst]}" '
-            f'title="{escape(bar_title(f))}"></li>'
-            for f in figures
-        )
+        "".join(f'<li{BAR_CLASS[f.worst]} title="{escape(bar_title(f))}"></li>' for f in figures)
     )
 
 
@@ -144,38 +155,65 @@ def _current(ids: list[int], now: datetime) -> dict:
     return {"statuses": states.open_statuses(ids), "active": active, "recent": recent}
 
 
-def _history(ids: list[int], now: datetime) -> dict[int, tuple[float, SafeString]]:
+def _history(ids: list[int], now: datetime, *, bars: bool) -> tuple[dict, dict]:
+    """``({service_id: percent}, {service_id: bars})`` over the page's days."""
     first, last = uptime.history_days(now.astimezone(UTC).date())
     figures = uptime.daily(ids, first, last, now=now)
-    return {pk: (uptime.window_percent(days), bars_html(days)) for pk, days in figures.items()}
+    percents = {pk: uptime.window_percent(days) for pk, days in figures.items()}
+    drawn = {pk: bars_html(days) for pk, days in figures.items()} if bars else {}
+    return percents, drawn
 
 
-def build(now: datetime | None = None) -> Page:
+def build(now: datetime | None = None, *, bars: bool = True) -> Page:
+    """The page; without ``bars`` (the JSON) the day bars are neither read nor built."""
     now = now or timezone.now()
     services = list(selectors.public_components().only("id", "name", "public_name", "tier"))
     ids = [s.pk for s in services]
     maintenance = _maintenance(ids, now)
     running = {pk for m in maintenance if m.in_progress for pk in m.component_ids}
     marks = cache.data_marks()
-    current = cache.cached(
-        "current",
-        (marks, ids),
-        lambda: _current(ids, now),
-        timeout=CURRENT_SECONDS,
-    )
-    found = states.states_from(current["statuses"], ids, under_maintenance=running)
+    day = now.astimezone(UTC).date()
+    current_key = cache.key("current", (marks, ids))
+    keys = {
+        "current": current_key,
+        # Two of each: one while an incident is open (rebuilt every minute), one when not.
+        **{
+            f"{what}:{live}": cache.key(what, (marks, ids, day, live))
+            for what in ("uptime", "bars")
+            for live in (True, False)
+            if bars or what == "uptime"
+        },
+    }
+    found = cache.read(list(keys.values()))
+    current = found.get(current_key)
+    if current is None:
+        current = _current(ids, now)
+        cache.write({current_key: current}, CURRENT_SECONDS)
     live = any(states.RANK[s] > 0 for s in current["statuses"].values())
-    every = LIVE_SECONDS if live else HISTORY_SECONDS
-    history = cache.cached(
-        "history",
-        (marks, ids, now.astimezone(UTC).date(), live),
-        lambda: _history(ids, now),
-        timeout=every,
-    )
+    percents = found.get(keys[f"uptime:{live}"])
+    drawn = found.get(keys[f"bars:{live}"]) if bars else {}
+    if percents is None or drawn is None:
+        stale_key = cache.key("history-latest", (ids, day, bars))
+        (percents, drawn), fresh = cache.rebuild_or_stale(
+            stale_key, lambda: _history(ids, now, bars=bars)
+        )
+        if fresh:
+            entries = {keys[f"uptime:{live}"]: percents}
+            if bars:
+                entries[keys[f"bars:{live}"]] = drawn
+            cache.write(entries, LIVE_SECONDS if live else HISTORY_SECONDS)
+    found_states = states.states_from(current["statuses"], ids, under_maintenance=running)
     components = [
-        Component(s.pk, s.display_public_name, found[s.pk], *history[s.pk]) for s in services
+        Component(
+            s.pk,
+            s.display_public_name,
+            found_states[s.pk],
+            percents[s.pk],
+            drawn.get(s.pk, mark_safe("")),
+        )
+        for s in services
     ]
-    indicator, description = states.overall(found.values())
+    indicator, description = states.overall(found_states.values())
     return Page(
         name=page_name(),
         now=now,

@@ -22,19 +22,12 @@ def _public(response):
 @require_safe
 def status(request):
     page = status_page.build()
-    names = {c.id: c.name for c in page.components}
-    return _public(
-        render(
-            request,
-            "comms/status/page.html",
-            {"page": page, "names": names, "status_nav": "page"},
-        )
-    )
+    return _public(render(request, "comms/status/page.html", {"page": page}))
 
 
 @require_safe
 def status_json(request):
-    return _public(JsonResponse(summary(status_page.build())))
+    return _public(JsonResponse(summary(status_page.build(bars=False))))
 
 
 @require_safe
@@ -42,16 +35,5 @@ def incident(request, pk: int):
     found = selectors.public_incident(pk)
     if found is None:
         raise Http404("No such incident on the status page.")
-    labels = {
-        s.pk: s.display_public_name
-        for s in selectors.public_components()
-        .filter(pk__in=found.component_ids)
-        .only("id", "name", "public_name")
-    }
-    return _public(
-        render(
-            request,
-            "comms/status/incident.html",
-            {"incident": found, "names": labels, "page_name": status_page.page_name()},
-        )
-    )
+    context = {"incident": found, "page_name": status_page.page_name()}
+    return _public(render(request, "comms/status/incident.html", context))
