@@ -46,4 +46,12 @@ app.conf.beat_schedule = {
     # Every 60 s: raises one alert per integration whose heartbeat ping is overdue
     # (incidents.alerts.services.heartbeats_check: due by heartbeat_due_at, idempotent).
     "heartbeats-due": {"task": "incidents.tasks.check_heartbeats", **every(60.0)},
+    # Hourly at :07 on the 1st to the 7th: mails Leadership the last month's report once
+    # (postmortems.reports.mail: a unique row per month claimed with skip_locked; the later
+    # ticks find it sent, and a beat down on the 1st only delays the mail).
+    "reports-monthly-mail": {
+        "task": "postmortems.reports.send_monthly_report",
+        "schedule": crontab(minute=7, day_of_month="1-7"),
+        "options": {"expires": 3000.0},
+    },
 }
