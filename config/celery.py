@@ -68,4 +68,12 @@ app.conf.beat_schedule = {
         "task": "postmortems.tasks.send_action_item_reminders",
         **every(900.0),
     },
+    # Hourly at :07 on the 1st to the 7th: mails Leadership the last month's report once
+    # (postmortems.reports.mail: a unique row per month claimed with skip_locked; the later
+    # ticks find it sent, and a beat down on the 1st only delays the mail).
+    "reports-monthly-mail": {
+        "task": "postmortems.reports.send_monthly_report",
+        "schedule": crontab(minute=7, day_of_month="1-7"),
+        "options": {"expires": 3000.0},
+    },
 }
