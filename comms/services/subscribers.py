@@ -249,6 +249,25 @@ def subscriber_remove(*, subscriber: Subscriber, user) -> None:
         subscriber.delete()
 
 
+PENDING_KEPT = timedelta(days=7)
+
+
+def prune_pending(*, now: datetime | None = None) -> int:
+    """Forget the requests nobody confirmed within ``PENDING_KEPT`` (longer than any
+    confirmation link lives): an address typed into the public form by someone else must not
+    stay on file, nor in the history. Returns how many were forgotten. For a daily beat task."""
+    now = now or timezone.now()
+    stale = Subscriber.objects.filter(
+        confirmed_at__isnull=True, unsubscribed_at__isnull=True, created_at__lt=now - PENDING_KEPT
+    )
+    with transaction.atomic():
+        ids = list(stale.values_list("pk", flat=True))
+        Subscriber.objects.filter(pk__in=ids).delete()
+        # After the rows: deleting them writes their last history record.
+        Subscriber.history.filter(id__in=ids).delete()
+    return len(ids)
+
+
 # --- Fan-out ------------------------------------------------------------------------------
 
 

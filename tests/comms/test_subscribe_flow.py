@@ -288,3 +288,15 @@ def test_webhook_form_error_names_the_field(client, public_dns):
     response = client.post("/status/subscribe/", data)
     assert response.status_code == 400
     assert "not an address or a local name" in response.content.decode()
+
+
+def test_unconfirmed_requests_are_forgotten_after_a_week(now):
+    subscribers.subscribe(kind="email", target="typed-by-someone@example.com")
+    kept = Subscriber.objects.create(kind="email", target="ana@example.com", confirmed_at=now)
+    with time_machine.travel(now + timedelta(days=6), tick=False):
+        assert subscribers.prune_pending() == 0
+    with time_machine.travel(now + timedelta(days=8), tick=False):
+        assert subscribers.prune_pending() == 1
+    assert list(Subscriber.objects.all()) == [kept]
+    assert not Subscriber.history.filter(target="typed-by-someone@example.com").exists()
+    assert Subscriber.history.filter(target="ana@example.com").exists()
