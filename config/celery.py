@@ -51,6 +51,12 @@ app.conf.beat_schedule = {
     # (comms.services.cadence.cadence_tick: pending updates by outcome, due_at; each
     # incident under its row lock, skip_locked; idempotent, safe under two beats).
     "update-cadence": {"task": "comms.tasks.cadence_due", **every(30.0)},
+    # Daily: forgets status page subscription requests nobody confirmed within a week
+    # (comms.services.subscribers.prune_pending: by created_at, idempotent).
+    "status-pending-subscribers": {
+        "task": "comms.tasks.prune_pending_subscribers",
+        **every(86400.0),
+    },
     # Every 5 min: opens the postmortems a resolution signal missed (incidents resolved in
     # the last 30 days; one per incident, unique) and moves the policy deadlines of incidents
     # resolved again.
