@@ -298,6 +298,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Swagger UI's validator badge would load an image from the validator's own site.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Several models have a field named "status"; each choice set gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "PostmortemStatusEnum": "postmortems.models.postmortems.Postmortem.Status",
+        "ActionItemStatusEnum": "postmortems.models.actions.ActionItem.Status",
+    },
 }
 
 # --- Security (enforced when DEBUG is off; `manage.py check --deploy` passes with TLS set) ---

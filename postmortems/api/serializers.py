@@ -88,7 +88,7 @@ class TimelineEntryWriteSerializer(StrictSerializer):
 # --- postmortems: read ---------------------------------------------------------------------
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class PostmortemTimelineEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = PostmortemTimelineEntry
         fields = ["id", "occurred_at", "text", "starred", "kind", "source"]
@@ -140,7 +140,7 @@ class PostmortemDetailSerializer(PostmortemListSerializer):
     published_by = serializers.SerializerMethodField()
     time_to_detect_seconds = serializers.SerializerMethodField()
     attendees = serializers.SerializerMethodField()
-    timeline = TimelineEntrySerializer(many=True, read_only=True)
+    timeline = PostmortemTimelineEntrySerializer(many=True, read_only=True)
     action_items = ActionItemBriefSerializer(many=True, read_only=True)
 
     class Meta(PostmortemListSerializer.Meta):

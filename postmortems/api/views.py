@@ -186,17 +186,23 @@ class PostmortemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base)
         )
         return self._detail(pm)
 
-    @_responds(s.TimelineEntrySerializer, code=201, request=s.TimelineEntryWriteSerializer,
-               summary="Add a row to its timeline")  # fmt: skip
+    @_responds(
+        s.PostmortemTimelineEntrySerializer,
+        code=201,
+        request=s.TimelineEntryWriteSerializer,
+        summary="Add a row to its timeline",
+    )
     @action(detail=True, methods=["post"], url_path="timeline")
     def timeline_add(self, request: Request, pk: str) -> Response:
         pm = self.get_object()
         entry = services.timeline_entry_add(
             postmortem=pm, user=request.user, data=self._input(s.TimelineEntryWriteSerializer)
         )
-        return Response(s.TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.PostmortemTimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED
+        )
 
-    @_responds(s.TimelineEntrySerializer, request=s.TimelineEntryWriteSerializer,
+    @_responds(s.PostmortemTimelineEntrySerializer, request=s.TimelineEntryWriteSerializer,
                summary="Edit or star a timeline row (PATCH), or drop it (DELETE)")  # fmt: skip
     @action(
         detail=True, methods=["patch", "delete"], url_path=r"timeline/(?P<entry_id>[0-9]{1,18})"
@@ -213,7 +219,7 @@ class PostmortemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base)
             return Response(status=status.HTTP_204_NO_CONTENT)
         data = self._input(s.TimelineEntryWriteSerializer)
         entry = services.timeline_entry_update(entry=entry, user=request.user, data=data)
-        return Response(s.TimelineEntrySerializer(entry).data)
+        return Response(s.PostmortemTimelineEntrySerializer(entry).data)
 
     @extend_schema(summary="The postmortem as Markdown", responses={(200, "text/markdown"): str})
     @action(detail=True, methods=["get"])

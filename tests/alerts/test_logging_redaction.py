@@ -56,9 +56,9 @@ def test_a_refused_heartbeat_is_logged_without_its_token(client, alertmanager, c
         (f"/oncall/ack/{SECRET}/", "Bad Request: /oncall/ack/<redacted>/"),
         (
             f"/status/subscribe/confirm/{SECRET}/",
-            "Not Found: /status/subscribe/confirm/<redacted>/",
+            "Bad Request: /status/subscribe/confirm/<redacted>/",
         ),
-        (f"/status/unsubscribe/{SECRET}/", "Not Found: /status/unsubscribe/<redacted>/"),
+        (f"/status/unsubscribe/{SECRET}/", "Bad Request: /status/unsubscribe/<redacted>/"),
         (
             f"/api/v1/alerts/heartbeat/{SECRET}/?x=1",
             "Unauthorized: /api/v1/alerts/heartbeat/<redacted>/",
