@@ -97,13 +97,15 @@ class CommsConfig(hooks.IRAppConfig):
         # Each area's part: the open demo incident's Communications Lead and updates due
         # (helper "cadence"), then its notices (helper "notices": a customer notice published
         # after the cadence's clock ran, so the internal update stays overdue). The status
-        # page's part (comms.status.demo.load_status_demo) is the lead's to wire: it adds an
-        # incident, which the bootstrap and seed-policy tests count.
+        # page's part: a resolved payout delay ten days ago with its published updates, a
+        # maintenance window later this week, and a confirmed subscriber.
         from .demo_cadence import load_demo as load_cadence
         from .demo_notices import load_demo as load_notices
+        from .status.demo import load_status_demo
 
         counts = load_cadence(people=people, services=services, now=now)
         counts.update(load_notices(people=people, services=services, now=now))
+        counts.update(load_status_demo(people=people, services=services, now=now))
         return counts
 
     def health_checks(self) -> dict[str, dict]:

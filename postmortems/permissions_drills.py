@@ -30,16 +30,19 @@ register(
         "Record a drill's assessment (times, what went well, action items) and end it.",
     ),
     Verb(CANCEL_DRILL, (_DRILL, "postmortems.change_drill"), "Cancel a drill, with a reason."),
-    Verb(VIEW_COST, _COST, "Read an incident's cost assessment."),
+    # Cost is assessed after the incident, closed ones included.
+    Verb(VIEW_COST, _COST, "Read an incident's cost assessment.", on_closed=True),
     Verb(
         ASSESS_COST,
         (*_COST, "postmortems.add_costassessment", "postmortems.change_costassessment"),
         "Open an incident's cost assessment, or refresh its pre-filled figures.",
+        on_closed=True,
     ),
     Verb(
         ADJUST_COST,
         (*_COST, "postmortems.change_costline"),
         "Adjust a line of a cost assessment (the pre-filled figure is kept).",
+        on_closed=True,
     ),
 )
 

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
+from django.test import TestCase
 
 from comms.models import Template
 from comms.rendering import render
@@ -61,7 +63,17 @@ def test_every_policy_file_is_covered():
 
 def load(name: str):
     """Import the file; declare an incident at its most severe level on a public service
-    ("Payments API", shown as "Payments"), investigating, detected at T0."""
+    ("Payments API", shown as "Payments"), investigating, detected at T0. The incident
+    signals' receivers run as after a real commit, at the story's time: the update cadence
+    plans the next updates."""
+    with (
+        time_machine.travel(T0 + timedelta(minutes=5), tick=False),
+        TestCase.captureOnCommitCallbacks(execute=True),
+    ):
+        return _declare(name)
+
+
+def _declare(name: str):
     policy.import_policy(policy.load_policy_file(POLICIES / name))
     user = get_user_model().objects.create_user("ic-user", first_name="Maria", last_name="L")
     service = Service.objects.create(
