@@ -64,6 +64,10 @@ def affected_service_set(
             occurred_at=now,
             data={"service": service.slug, "from": old, "to": status},
         )
+        if old is None:
+            from ..alerts.services.maintenance import windows_for_incident  # builds on these
+
+            windows_for_incident(incident=locked, services=[service], now=now)
         signals.send_on_commit(
             signals.affected_service_changed,
             Incident,

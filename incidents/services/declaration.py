@@ -145,5 +145,9 @@ def incident_declare(
                 "checklist_items": len(items),
             },
         )
+        # The alerts area builds on these services: imported here, not at the top.
+        from ..alerts.services.maintenance import windows_for_incident
+
+        windows_for_incident(incident=incident, services=services, now=now)
         signals.send_on_commit(signals.incident_declared, Incident, incident=incident, user=user)
     return incident

@@ -15,7 +15,7 @@ A run (``run()``):
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,10 +195,33 @@ def _counts(chosen: list[Section]) -> dict[str, int]:
     return counted
 
 
+# The section whose rows are the sizes; the others grow beside its incidents.
+BASE_SECTION = "incidents"
+
+
+def chosen_sections(names: Iterable[str] = ()) -> list[Section]:
+    """The registered sections, or only those named (the incidents section always, as the
+    others grow beside its incidents). An unknown name is a ``BenchError`` naming the known."""
+    every = registry.sections()
+    wanted = set(names)
+    if not wanted:
+        return every
+    unknown = wanted - {section.name for section in every}
+    if unknown:
+        known = ", ".join(section.name for section in every)
+        raise BenchError(f"No bench section {', '.join(sorted(unknown))}; the sections: {known}.")
+    return [s for s in every if s.name in wanted or s.name == BASE_SECTION]
+
+
 def run(
-    *, small: int, large: int, pages: int, log: Callable[[str], None] = lambda message: None
+    *,
+    small: int,
+    large: int,
+    pages: int,
+    log: Callable[[str], None] = lambda message: None,
+    sections: Iterable[str] = (),
 ) -> Report:
-    chosen = registry.sections()
+    chosen = chosen_sections(sections)
     with bench_database() as connection:
         log(f"Bench database ready ({version(connection)}).")
         superuser = get_user_model().objects.create_superuser(

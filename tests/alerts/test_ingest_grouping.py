@@ -112,3 +112,22 @@ def test_preview_shows_what_a_payload_would_become_and_stores_nothing(alertmanag
     assert [(p.outcome, p.incident) for p in later] == [("repeat", incident), ("joins", incident)]
     assert later[1].description == f"joins {incident.reference}"
     assert Alert.objects.count() == 1
+
+
+def test_an_incident_a_person_took_the_service_off_is_not_joined(alertmanager, catalog, make_user):
+    # The payments alert declared it; a responder found the fault is in search, not payments.
+    _fire(alertmanager.integration, am_alert(1), now=at(0))
+    first = Incident.objects.get()
+    responder = make_user("r")
+    incident_services.affected_service_set(
+        incident=first, service=catalog.search, status="major_outage", user=responder, now=at(1)
+    )
+    incident_services.affected_service_remove(
+        incident=first, service=catalog.payments, user=responder, now=at(2)
+    )
+
+    _fire(alertmanager.integration, am_alert(2), now=at(3))
+
+    second = Incident.objects.exclude(pk=first.pk).get()
+    assert Alert.objects.get(fingerprint="fp-payments-000002").incident == second
+    assert list(second.affected.values_list("service__slug", flat=True)) == ["payments"]

@@ -7,6 +7,7 @@ from incidents import signals
 from incidents.alerts.models import Alert
 from incidents.alerts.services import ingest, maintenance_window_create, parse
 from incidents.models import Incident
+from incidents.services import affected_service_set, incident_declare
 from ircore.errors import RuleError
 
 from .conftest import alertmanager_payload, am_alert, at
@@ -97,3 +98,65 @@ def test_bad_windows_are_refused(catalog, make_user, start, end, reason, field):
             service=catalog.payments, start=start, end=end, reason=reason, user=make_user("m")
         )
     assert error.value.field == field
+
+
+def test_a_person_declaring_during_a_window_sees_it_on_the_timeline(catalog, severities, make_user):
+    responder = make_user("responder")
+    window = maintenance_window_create(
+        service=catalog.payments, start=at(-30), end=at(30), reason="db upgrade", user=responder
+    )
+    incident = incident_declare(
+        title="Card payments slow",
+        severity=severities.sev2,
+        services=[catalog.payments, catalog.search],
+        user=responder,
+        now=at(0),
+    )
+
+    entries = list(incident.timeline.filter(data__maintenance__isnull=False))
+    assert [(e.data["maintenance"], e.data["service"]) for e in entries] == [
+        (window.pk, catalog.payments.slug)
+    ]
+    assert "db upgrade" in entries[0].text
+
+
+def test_a_service_added_during_its_window_brings_the_window_once(catalog, severities, make_user):
+    responder = make_user("responder")
+    window = maintenance_window_create(
+        service=catalog.search, start=at(5), end=at(60), reason="reindex", user=responder
+    )
+    incident = incident_declare(
+        title="Checkout errors",
+        severity=severities.sev2,
+        services=[catalog.payments],
+        user=responder,
+        now=at(0),
+    )
+    # Declared before the window began: nothing yet.
+    assert not incident.timeline.filter(data__maintenance=window.pk).exists()
+
+    affected_service_set(
+        incident=incident, service=catalog.search, status="degraded", user=responder, now=at(10)
+    )
+    affected_service_set(
+        incident=incident, service=catalog.search, status="major_outage", user=responder, now=at(12)
+    )
+
+    assert incident.timeline.filter(data__maintenance=window.pk).count() == 1
+
+
+def test_a_window_over_before_the_impact_is_not_shown(catalog, severities, make_user):
+    responder = make_user("responder")
+    maintenance_window_create(
+        service=catalog.payments, start=at(-120), end=at(-60), reason="old", user=responder
+    )
+    incident = incident_declare(
+        title="Card payments slow",
+        severity=severities.sev2,
+        services=[catalog.payments],
+        impact_started_at=at(-30),
+        user=responder,
+        now=at(0),
+    )
+
+    assert not incident.timeline.filter(data__maintenance__isnull=False).exists()

@@ -49,7 +49,7 @@ from ...models import Incident, TimelineEntry
 from ...services import incident_acknowledge, incident_declare, incident_set_status, timeline_add
 from ...services._base import EARLIEST, _now
 from ..models import Alert, Integration
-from . import heartbeats, locks, lookup, maintenance, refresh, routing
+from . import heartbeats, locks, lookup, refresh, routing
 from .entries import attached_entry, declared_entry, drill_text
 from .lookup import Found
 from .parse import ACKNOWLEDGE, RESOLVE, TRIGGER, ParsedAlert, key_from_labels
@@ -350,9 +350,6 @@ def _new_alerts(integration, planned, now, result, drill: bool) -> None:
         if incident_id in declared:
             incident, _ = declared[incident_id]
             declared_entry(integration, incident, attached, now, drill)
-            maintenance.windows_for_declared(
-                incident=incident, service=attached[0].service, now=now
-            )
             result.declared.append(incident)
         else:
             attached_entry(integration, incident_id, attached, now, drill)

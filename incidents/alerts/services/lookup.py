@@ -13,7 +13,8 @@ is the one home of that rule:
   ends last (the alert is held until all of them are over);
 - the incident a new alert joins: the open incident (a drill's only for a drill, a real one
   only for a real alert) that one of this service's alerts attached to within the
-  integration's grouping window, the most recent (``alert_grouping_idx``).
+  integration's grouping window, the most recent (``alert_grouping_idx``), and that still
+  lists the service as affected (a person who removed it said these alerts are not its).
 """
 
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from django.db.models.expressions import Col
 
 from ircore.models import Service
 
-from ...models import Incident
+from ...models import Incident, IncidentService
 from ..models import Alert, Integration, MaintenanceWindow
 from . import locks
 
@@ -122,7 +123,11 @@ def _target_sql() -> str:
         f" INNER JOIN {_t(Incident)} i ON i.{_q('id')} = a.{_q('incident_id')}"
         f" WHERE a.{_q('service_id')} = s.{_q('id')} AND a.{_q('incident_id')} IS NOT NULL"
         f" AND i.{_q('open_rank')} = 1 AND i.{_q('is_drill')} = %s"
-        f" AND a.{_q('received_at')} >= %s ORDER BY a.{_q('received_at')} DESC LIMIT 1"
+        f" AND a.{_q('received_at')} >= %s"
+        f" AND EXISTS (SELECT 1 FROM {_t(IncidentService)} x"
+        f" WHERE x.{_q('incident_id')} = a.{_q('incident_id')}"
+        f" AND x.{_q('service_id')} = s.{_q('id')})"
+        f" ORDER BY a.{_q('received_at')} DESC LIMIT 1"
     )
 
 

@@ -6,8 +6,10 @@ Which window is active for an alert at its arrival is read with the delivery's o
 written:
 - when the window is created (``maintenance_window_create``), for the incidents of the service
   that are open or were resolved after the window started, and began before it ends;
-- when an alert declares an incident, for the windows of its service that overlap the time
-  from the impact's start until now (one active at arrival would have suppressed the alert).
+- when an incident is declared (by a person or an alert) or a service is added to it, for the
+  windows of those services that overlap the time from the impact's start until now (one
+  active at an alert's arrival would have suppressed the alert). The incident services call
+  ``windows_for_incident``.
 Each window appears once per incident. A window ended early (``maintenance_window_end``)
 says so on each of those timelines.
 """
@@ -56,11 +58,12 @@ def window_note(*, incident: Incident, window: MaintenanceWindow, now: datetime)
     return True
 
 
-def windows_for_declared(*, incident: Incident, service: Service, now: datetime) -> int:
-    """At declaration: the service's windows overlapping impact start .. now."""
+def windows_for_incident(*, incident: Incident, services: list[Service], now: datetime) -> int:
+    """When ``services`` become the incident's (declared with them, by a person or an alert,
+    or added later): their windows overlapping the impact's start .. now go on its timeline."""
     since = incident.impact_started_at or incident.detected_at or now
     windows = MaintenanceWindow.objects.filter(
-        service=service, start__lte=now, end__gt=since
+        service__in=services, start__lte=now, end__gt=since
     ).select_related("service")
     return sum(window_note(incident=incident, window=w, now=now) for w in windows)
 

@@ -70,6 +70,14 @@ class Command(BaseCommand):
             default=20,
             help="Timed hits per measurement; the median is reported.",
         )
+        parser.add_argument(
+            "--section",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="Measure only this section (repeatable; the incidents section always runs, "
+            "the others grow beside its incidents), e.g. --section reports.",
+        )
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
         parser.add_argument(
             "--check",
@@ -89,7 +97,13 @@ class Command(BaseCommand):
 
         with _sigterm_as_interrupt():
             try:
-                report = bench.run(small=small, large=large, pages=options["pages"], log=log)
+                report = bench.run(
+                    small=small,
+                    large=large,
+                    pages=options["pages"],
+                    log=log,
+                    sections=options["section"],
+                )
             except KeyboardInterrupt:
                 raise CommandError("Interrupted; the bench database was dropped.") from None
             except bench.BenchError as exc:
