@@ -10,7 +10,7 @@ a fixed number of queries whatever the history's size (what the words mean:
    the drills left out);
 3. counts, means and within-target counts per severity (one grouped aggregate);
 4. the top types, services and teams (one grouped query each);
-5. repeat incidents (a window over the period and the 30 days before it, two queries);
+5. repeat incidents (a window over the period and the 30 days before it, one query);
 6. postmortems due and on time, action items completed and overdue (two queries each);
 7. what other areas compute, read through their one home: update cadence
    (``comms.selectors.cadence_kept``), uptime (``comms.status.uptime.uptime_percent``) and
@@ -19,6 +19,7 @@ a fixed number of queries whatever the history's size (what the words mean:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -303,29 +304,27 @@ def _repeats(report: Report) -> None:
         "WHERE w.in_period = 1 AND w.r_service IS NOT NULL AND w.gap IS NOT NULL AND w.gap <= %s"
     )
     limit = float(REPEAT_WINDOW.total_seconds())
+    # The repeat rows themselves (at most one per incident and service of the period): the
+    # groups and the distinct incidents are counted from the one read.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT w.r_service, w.r_type, COUNT(*) FROM ({inner}) w {where} "
-            "GROUP BY w.r_service, w.r_type",
+            f"SELECT w.r_service, w.r_type, w.r_incident FROM ({inner}) w {where}",
             (*params, limit),
         )
-        groups = cursor.fetchall()
-        cursor.execute(
-            f"SELECT COUNT(DISTINCT w.r_incident) FROM ({inner}) w {where}",
-            (*params, limit),
-        )
-        report.repeat_incidents = cursor.fetchone()[0]
+        rows = cursor.fetchall()
+    report.repeat_incidents = len({incident for _, _, incident in rows})
+    groups = Counter((service, kind) for service, kind, _ in rows)
     if not groups:
         return
     # The names of the few services and types involved (bounded by the policy, not history).
     from ircore.models import IncidentType
 
-    services = {s.pk: s for s in Service.objects.filter(pk__in={g[0] for g in groups})}
-    types = {t.pk: t for t in IncidentType.objects.filter(pk__in={g[1] for g in groups})}
+    services = {s.pk: s for s in Service.objects.filter(pk__in={s for s, _ in groups})}
+    types = {t.pk: t for t in IncidentType.objects.filter(pk__in={t for _, t in groups})}
     report.repeats = sorted(
         (
-            Repeat(services[s].slug, services[s].name, types[t].key, types[t].name, int(n))
-            for s, t, n in groups
+            Repeat(services[s].slug, services[s].name, types[t].key, types[t].name, n)
+            for (s, t), n in groups.items()
         ),
         key=lambda r: (-r.count, r.service_name, r.type_name),
     )
