@@ -36,6 +36,7 @@ from django.db.models.functions import ExtractHour
 
 from incidents.models import Incident
 from ircore.models import Team
+from ircore.spreadsheet import safe_cell
 
 from .models import Layer, Page, Schedule
 from .selectors import load_layers, plan_of
@@ -282,7 +283,7 @@ def report_csv(report: Report) -> str:
     writer.writerow(["range", report.start.isoformat(), report.end.isoformat()])
     writer.writerow(PEOPLE_HEADER)
     for row in report.people:
-        name = _safe(row.user.get_full_name() or row.user.get_username())
+        name = safe_cell(row.user.get_full_name() or row.user.get_username())
         writer.writerow(
             [
                 "person",
@@ -298,15 +299,9 @@ def report_csv(report: Report) -> str:
             ]
         )
     for row in report.teams:
-        writer.writerow(
-            ["team", _safe(row.team.name), row.hours, row.pages, row.out_of_hours, row.incidents]
-        )
+        name = safe_cell(row.team.name)
+        writer.writerow(["team", name, row.hours, row.pages, row.out_of_hours, row.incidents])
     return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (=, +, -, @ start one)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 __all__ = ["PayRules", "Report", "oncall_report", "pay_rules", "report_csv"]

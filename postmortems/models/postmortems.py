@@ -183,10 +183,9 @@ class Postmortem(models.Model):
     @property
     def time_to_detect(self) -> timedelta | None:
         """This incident's time to detect: detected - impact started (MTTD's term)."""
-        incident = self.incident
-        if incident.detected_at is None or incident.impact_started_at is None:
-            return None
-        return incident.detected_at - incident.impact_started_at
+        from postmortems.reports.figures import time_to_detect  # the figures' one home
+
+        return time_to_detect(self.incident)
 
 
 class PostmortemTimelineEntry(models.Model):

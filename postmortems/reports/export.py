@@ -9,7 +9,7 @@ import io
 from django.db.models import Prefetch
 
 from incidents.models import IncidentService
-from oncall.report import _safe as safe_cell  # the one guard against spreadsheet formulas
+from ircore.spreadsheet import safe_cell
 
 from .build import Report, real_in
 from .definitions import definitions
