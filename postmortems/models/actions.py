@@ -31,6 +31,12 @@ class ActionItemQuerySet(models.QuerySet):
         # Named positively (not "not finished"): the partial index below serves it.
         return self.filter(status__in=ActionItem.UNFINISHED)
 
+    def completed_in(self, start, end):
+        """Finished (done or won't do) between ``start`` and ``end``: the services set
+        ``completed_at`` exactly when an item finishes and clear it when it re-opens, so the
+        time alone says it (and its index serves it)."""
+        return self.filter(completed_at__gte=start, completed_at__lt=end)
+
     def overdue(self, today):
         """Unfinished past their due date (the one definition of overdue)."""
         return self.unfinished().filter(due_on__lt=today)

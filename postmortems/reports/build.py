@@ -342,8 +342,8 @@ def _postmortems(report: Report) -> None:
 
 def _action_items(report: Report) -> None:
     period = report.period
-    finished = ActionItem.objects.real().finished()
-    row = finished.filter(completed_at__gte=period.start, completed_at__lt=period.end).aggregate(
+    completed = ActionItem.objects.real().completed_in(period.start, period.end)
+    row = completed.aggregate(
         completed=Count("pk"), wont_do=Count("pk", filter=Q(status=ActionItem.Status.WONT_DO))
     )
     report.actions_completed, report.actions_wont_do = row["completed"], row["wont_do"]
@@ -353,9 +353,7 @@ def _action_items(report: Report) -> None:
     # The few to name on the page: the latest finished, the longest overdue.
     named = ("owner", "postmortem__incident")
     report.completed_items = list(
-        finished.filter(completed_at__gte=period.start, completed_at__lt=period.end)
-        .select_related(*named)
-        .order_by("-completed_at", "-id")[:LISTED]
+        completed.select_related(*named).order_by("-completed_at", "-id")[:LISTED]
     )
     report.overdue_items = list(overdue.select_related(*named).order_by("due_on", "id")[:LISTED])
 
