@@ -351,11 +351,19 @@ def _action_items(report: Report) -> None:
     overdue = ActionItem.objects.real().overdue(report.actions_as_of)
     report.actions_overdue = overdue.count()
     # The few to name on the page: the latest finished, the longest overdue.
-    named = ("owner", "postmortem__incident")
-    report.completed_items = list(
-        completed.select_related(*named).order_by("-completed_at", "-id")[:LISTED]
+    report.completed_items = _named(completed, "-completed_at", "-id")
+    report.overdue_items = _named(overdue, "due_on", "id")
+
+
+def _named(items, *order: str) -> list[ActionItem]:
+    """The first ``LISTED`` of ``items`` with their owner and incident: picked by id first
+    and joined after, so the joins touch those few rather than every overdue item."""
+    first = items.order_by(*order).values("pk")[:LISTED]
+    return list(
+        ActionItem.objects.filter(pk__in=first)
+        .select_related("owner", "postmortem__incident")
+        .order_by(*order)
     )
-    report.overdue_items = list(overdue.select_related(*named).order_by("due_on", "id")[:LISTED])
 
 
 def _cadence(report: Report) -> None:
