@@ -207,6 +207,12 @@ NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=10.0)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 # How long a page message's one-click acknowledge link works (seconds; oncall.acklinks).
 ACK_LINK_MAX_AGE = env.int("ACK_LINK_MAX_AGE", default=24 * 3600)
+# The public status page: its name, how long a subscription's confirmation link works, the
+# wait before a second confirmation mail to one address, and sign-ups per client address.
+STATUS_PAGE_NAME = env("STATUS_PAGE_NAME", default="Status")
+STATUS_CONFIRM_MAX_AGE = env.int("STATUS_CONFIRM_MAX_AGE", default=2 * 24 * 3600)
+STATUS_CONFIRM_COOLDOWN = env.int("STATUS_CONFIRM_COOLDOWN", default=10 * 60)
+STATUS_SUBSCRIBE_RATE = env("STATUS_SUBSCRIBE_RATE", default="10/hour")
 # On-call pay (the load and pay report): a weekly stipend pro rata by hours on call, plus an
 # amount per incident paged about (004's "$500 a week plus overtime").
 ONCALL_WEEKLY_STIPEND = env("ONCALL_WEEKLY_STIPEND", default="500")

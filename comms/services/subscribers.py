@@ -29,23 +29,19 @@ from django.utils import timezone
 
 from comms.models import Audience, Notice, Subscriber
 from comms.status import links, selectors, tokens
+from comms.status.page import page_name
 from ircore import notifications
 from ircore.errors import RuleError
 from ircore.models import Service
 from ircore.validators import plain_text_problem
 
-DEFAULT_COOLDOWN = timedelta(minutes=10)
 TARGET_MAX = Subscriber._meta.get_field("target").max_length
 # Host names that only ever mean "this network".
 LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".localdomain")
 
 
-def page_name() -> str:
-    return getattr(settings, "STATUS_PAGE_NAME", "Status")
-
-
 def _cooldown() -> timedelta:
-    value = getattr(settings, "STATUS_CONFIRM_COOLDOWN", DEFAULT_COOLDOWN)
+    value = settings.STATUS_CONFIRM_COOLDOWN
     return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 

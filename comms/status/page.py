@@ -112,7 +112,8 @@ class Page:
 
 
 def page_name() -> str:
-    return getattr(settings, "STATUS_PAGE_NAME", "Status")
+    """The page's public name (``STATUS_PAGE_NAME``): its title, feeds and e-mails."""
+    return settings.STATUS_PAGE_NAME
 
 
 def _maintenance(service_ids: list[int], now: datetime) -> list[Maintenance]:

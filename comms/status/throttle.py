@@ -7,14 +7,12 @@ from django.conf import settings
 from ircore.auth import client_ip
 from ircore.throttling import AnonRateThrottle
 
-DEFAULT_RATE = "10/hour"
-
 
 class SubscribeRateThrottle(AnonRateThrottle):
     scope = "status_subscribe"
 
     def get_rate(self) -> str:
-        return getattr(settings, "STATUS_SUBSCRIBE_RATE", DEFAULT_RATE)
+        return settings.STATUS_SUBSCRIBE_RATE
 
     def get_cache_key(self, request, view) -> str:
         # Signed-in staff count too: the form is public and a session is no licence to flood.

@@ -25,7 +25,6 @@ from django.utils import timezone
 
 CONFIRM_SALT = "comms.status.confirm.v1"
 UNSUBSCRIBE_SALT = "comms.status.unsubscribe.v1"
-DEFAULT_CONFIRM_MAX_AGE = timedelta(days=2)
 CLOCK_SKEW = timedelta(minutes=5)
 TOKEN_MAX_CHARS = 1000  # a real one is under 200 (plus 8 per component chosen)
 
@@ -53,7 +52,7 @@ def target_digest(target: str) -> str:
 
 
 def confirm_max_age() -> timedelta:
-    value = getattr(settings, "STATUS_CONFIRM_MAX_AGE", DEFAULT_CONFIRM_MAX_AGE)
+    value = settings.STATUS_CONFIRM_MAX_AGE
     return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
