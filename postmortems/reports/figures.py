@@ -41,23 +41,16 @@ class DurationSeconds(Func):
         )
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        # Django stores datetimes as ISO text in UTC. Whole seconds from strftime('%s') are
-        # exact integers, the fraction is strftime('%f') - strftime('%S') (milliseconds);
-        # julianday() would be off by some microseconds, enough to miss a target by 1e-5 s.
-        # The formats travel as parameters, so no '%' needs escaping in the SQL.
+        # Django stores datetimes as ISO text in UTC ("YYYY-MM-DD HH:MM:SS[.ffffff]"). Whole
+        # seconds from strftime('%s') are exact integers; the fraction is the text from the
+        # 20th character (".ffffff", or "" -> 0): exact to the microsecond, and one date
+        # parse per side (julianday() would be off by some microseconds, enough to miss a
+        # target by 1e-5 s). The format travels as a parameter, so no '%' needs escaping.
         end, end_params = compiler.compile(self.source_expressions[0])
         start, start_params = compiler.compile(self.source_expressions[1])
-        whole = "(CAST(strftime(%s, {x}) AS INTEGER))"
-        fraction = "(strftime(%s, {x}) - strftime(%s, {x}))"
-        sql = (
-            f"(({whole.format(x=end)} - {whole.format(x=start)})"
-            f" + ({fraction.format(x=end)} - {fraction.format(x=start)}))"
-        )
-        params = (
-            ["%s", *end_params, "%s", *start_params]
-            + ["%f", *end_params, "%S", *end_params]
-            + ["%f", *start_params, "%S", *start_params]
-        )
+        part = "(CAST(strftime(%s, {x}) AS INTEGER) + CAST(substr({x}, 20) AS REAL))"
+        sql = f"({part.format(x=end)} - {part.format(x=start)})"
+        params = ["%s", *end_params, *end_params, "%s", *start_params, *start_params]
         return sql, params
 
     def as_postgresql(self, compiler, connection, **extra_context):
