@@ -1,5 +1,5 @@
-"""The world the postmortem and action item tests share (no fixtures here: each test module
-builds it with ``build_world(cast)``, so other areas' ``conftest.py`` stays theirs).
+"""The world the postmortem and action item tests share (``conftest.py`` builds it as the
+``world`` fixture; a test module with another world calls ``build_world`` itself).
 
 A small policy (SEV-1 needs a postmortem in 24 h, SEV-2 in 48 h, SEV-3 none; action items
 7/14/30/90 days by priority), the Payments team (manager ``boss``) owning the Payments API,

@@ -16,14 +16,9 @@ from postmortems.services.actions import action_item_create
 from postmortems.services.postmortems import postmortems_open_missed
 from tests.ircore.test_admin_smoke import form_data
 
-from .postmortem_world import at, build_world, declare, resolve
+from .postmortem_world import at, declare, resolve
 
 LIST = reverse("admin:postmortems_actionitem_changelist")
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
 
 
 def postmortems(world, n):

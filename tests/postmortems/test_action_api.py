@@ -3,28 +3,11 @@
 
 from datetime import date
 
-import pytest
 from rest_framework.test import APIClient
 
-from postmortems.models import ActionItem, Postmortem
-from postmortems.services.postmortems import postmortems_open_missed
-
-from .postmortem_world import at, build_world, declare, resolve
+from postmortems.models import ActionItem
 
 BASE = "/api/v1/action-items/"
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
-
-
-@pytest.fixture
-def pm(world):
-    incident = declare(world, ic=world.ivy)
-    resolve(incident, world.manager, at(2))
-    postmortems_open_missed(now=at(2))
-    return Postmortem.objects.get(incident=incident)
 
 
 def api(user) -> APIClient:

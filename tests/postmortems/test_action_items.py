@@ -10,31 +10,17 @@ from django.db import IntegrityError, transaction
 from incidents.models import TimelineEntry
 from ircore.errors import ConflictError, RuleError
 from ircore.models import Delivery
-from postmortems.models import ActionItem, ActionItemDeadline, Postmortem
+from postmortems.models import ActionItem, ActionItemDeadline
 from postmortems.permissions import NotAllowed
 from postmortems.services.actions import (
     action_item_create,
     action_item_set_status,
     action_item_update,
 )
-from postmortems.services.postmortems import postmortems_open_missed
 
-from .postmortem_world import T0, at, build_world, declare, resolve
+from .postmortem_world import T0, at, declare, resolve
 
 TODAY = T0.date()  # 2025-03-14
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
-
-
-@pytest.fixture
-def pm(world):
-    incident = declare(world, ic=world.ivy)
-    resolve(incident, world.manager, at(2))
-    postmortems_open_missed(now=at(2))
-    return Postmortem.objects.get(incident=incident)
 
 
 def add(world, pm, **data) -> ActionItem:

@@ -14,16 +14,11 @@ from postmortems.services.actions import (
 )
 from postmortems.services.postmortems import postmortems_open_missed
 
-from .postmortem_world import at, build_world, declare, resolve
+from .postmortem_world import at, declare, resolve
 
 
 def day(d: int, hour: int = 0) -> datetime:
     return datetime(2025, 3, d, hour, tzinfo=UTC)
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from postmortems.services.postmortems import (
 )
 from tests.ircore.test_admin_smoke import form_data
 
-from .postmortem_world import at, build_world, declare, resolve
+from .postmortem_world import at, declare, resolve
 
 LIST = reverse("admin:postmortems_postmortem_changelist")
 
@@ -33,11 +33,6 @@ def page_url(pm, view="change"):
 
 def button_url(pm, name):
     return reverse("admin:postmortems_postmortem_button", args=[pm.pk, name])
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
 
 
 def opened(world, n=1, hours=2):

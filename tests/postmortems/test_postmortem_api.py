@@ -3,30 +3,14 @@ publish, re-open, hand over, move the deadline, timeline rows, Markdown). Strict
 unknown or read-only key is a 400 naming it; a rule's refusal is a 4xx naming the field; a
 postmortem the person takes no part in is a 403. Leadership reads, and nothing else."""
 
-import pytest
 from rest_framework.test import APIClient
 
 from ircore.verbs import verb
 from postmortems.api.views import ActionItemViewSet, PostmortemViewSet
-from postmortems.models import Postmortem
-from postmortems.services.postmortems import postmortems_open_missed
 
-from .postmortem_world import at, build_world, declare, resolve
+from .postmortem_world import declare
 
 BASE = "/api/v1/postmortems/"
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
-
-
-@pytest.fixture
-def pm(world):
-    incident = declare(world, ic=world.ivy)
-    resolve(incident, world.manager, at(2))
-    postmortems_open_missed(now=at(2))
-    return Postmortem.objects.get(incident=incident)
 
 
 def api(user=None) -> APIClient:

@@ -15,12 +15,7 @@ from postmortems.services.postmortems import (
     timeline_entry_add,
 )
 
-from .postmortem_world import T0, at, build_world, declare, resolve
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
+from .postmortem_world import T0, at, declare, resolve
 
 
 @pytest.fixture

@@ -18,12 +18,7 @@ from postmortems.services.postmortems import (
     postmortems_open_missed,
 )
 
-from .postmortem_world import T0, at, build_world, d, declare, h, resolve
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
+from .postmortem_world import T0, at, d, declare, h, resolve
 
 
 def resolved(world, captured, *, severity=None, drill=False, ic=None, hours=2):

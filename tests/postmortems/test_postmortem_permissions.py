@@ -9,24 +9,10 @@ from incidents import services as incidents
 from incidents.models import RoleAssignment
 from ircore.verbs import may
 from postmortems import permissions as perms
-from postmortems.models import Postmortem
 from postmortems.permissions import NotAllowed
-from postmortems.services.postmortems import postmortem_update, postmortems_open_missed
+from postmortems.services.postmortems import postmortem_update
 
-from .postmortem_world import at, build_world, declare, resolve
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
-
-
-@pytest.fixture
-def pm(world):
-    incident = declare(world, ic=world.ivy)
-    resolve(incident, world.manager, at(2))
-    postmortems_open_missed(now=at(2))
-    return Postmortem.objects.get(incident=incident)
+from .postmortem_world import at
 
 
 def test_leadership_reads_but_cannot_change(world, pm):

@@ -21,27 +21,13 @@ from postmortems.services.postmortems import (
     postmortem_send_back,
     postmortem_submit,
     postmortem_update,
-    postmortems_open_missed,
     timeline_entry_add,
     timeline_entry_update,
 )
 
-from .postmortem_world import at, build_world, declare, resolve
+from .postmortem_world import at
 
 WRITTEN = {"summary": "Card payments timed out.", "root_cause": "No query-plan checks."}
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
-
-
-@pytest.fixture
-def pm(world):
-    incident = declare(world, ic=world.ivy)
-    resolve(incident, world.manager, at(2))
-    postmortems_open_missed(now=at(2))
-    return Postmortem.objects.get(incident=incident)
 
 
 def written(pm, world) -> Postmortem:

@@ -4,8 +4,6 @@ tick run twice, or late after an outage, never sends anything twice."""
 
 from datetime import timedelta
 
-import pytest
-
 from ircore.models import Delivery, Team
 from postmortems.models import Postmortem
 from postmortems.services.postmortem_clock import plan, postmortem_reminders_due, remind_at
@@ -18,21 +16,7 @@ from postmortems.services.postmortems import (
     postmortems_open_missed,
 )
 
-from .postmortem_world import T0, at, build_world, declare, h, resolve
-
-
-@pytest.fixture
-def world(cast, make_user):
-    return build_world(cast, make_user)
-
-
-@pytest.fixture
-def pm(world):
-    """A SEV-2 postmortem owned by Ivy: resolved at T0+2h, opened then, due T0+50h."""
-    incident = declare(world, ic=world.ivy)
-    resolve(incident, world.manager, at(2))
-    postmortems_open_missed(now=at(2))
-    return Postmortem.objects.get(incident=incident)
+from .postmortem_world import T0, at, declare, h, resolve
 
 
 def sent(**filters) -> list[tuple[str, str]]:
