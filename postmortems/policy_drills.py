@@ -27,10 +27,10 @@ from ircore.policy import Counts, EntryReader, PolicySection, format_duration
 from ircore.policy.entries import (
     MAX_LIST_ITEMS,
     Unique,
-    changed,
     deletion_problems,
     entries,
     max_length,
+    upsert,
 )
 from ircore.policy.problems import show
 from ircore.policy.registry import ImportContext
@@ -142,16 +142,7 @@ def apply_drills(plan: DrillsPlan, ctx: ImportContext) -> Counts:
         counts.deleted += 1
     existing = {p.kind: p for p in DrillPlan.objects.select_for_update()}
     for entry in plan.entries:
-        row = existing.get(entry.values["kind"])
-        if row is None:
-            row = ctx.mark(DrillPlan(**entry.values))
-            row.save()
-            counts.created += 1
-        elif changed(row, entry.values):
-            for name, value in entry.values.items():
-                setattr(row, name, value)
-            ctx.mark(row).save()
-            counts.updated += 1
+        row = upsert(ctx, counts, existing.get(entry.values["kind"]), DrillPlan, entry.values)
         _apply_scenarios(row, entry.scenarios, scenario_counts, ctx)
     ctx.summary.counts["drill scenarios"] = scenario_counts
     return counts
@@ -167,14 +158,8 @@ def _apply_scenarios(
             ctx.mark(row).delete()
             counts.deleted += 1
     for quarter, text in wanted:
-        row = current.get(quarter)
-        if row is None:
-            ctx.mark(DrillScenario(plan=plan, quarter=quarter, scenario=text)).save()
-            counts.created += 1
-        elif row.scenario != text:
-            row.scenario = text
-            ctx.mark(row).save()
-            counts.updated += 1
+        values = {"plan": plan, "quarter": quarter, "scenario": text}
+        upsert(ctx, counts, current.get(quarter), DrillScenario, values)
 
 
 SECTION = PolicySection(SECTION_NAME, export_drills, validate_drills, apply_drills, order=80)

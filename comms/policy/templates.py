@@ -25,7 +25,7 @@ from comms.models import Audience, Template
 from comms.rendering.checks import problems as template_problems
 from comms.rendering.sandbox import MAX_BODY, MAX_SUBJECT
 from ircore.policy import Counts, EntryReader, PolicySection
-from ircore.policy.entries import RowsPlan, Unique, changed, entries, max_length
+from ircore.policy.entries import RowsPlan, Unique, apply_rows, entries, max_length
 from ircore.policy.problems import show
 from ircore.policy.registry import ImportContext
 
@@ -89,22 +89,7 @@ def validate_templates(value: Any, ctx: ImportContext) -> RowsPlan:
 
 
 def apply_templates(plan: RowsPlan, ctx: ImportContext) -> Counts:
-    counts = Counts()
-    for row in plan.delete:
-        ctx.mark(row).delete()
-        counts.deleted += 1
-    existing = {t.name: t for t in Template.objects.select_for_update()}
-    for values in plan.entries:
-        row = existing.get(values["name"])
-        if row is None:
-            ctx.mark(Template(**values)).save()
-            counts.created += 1
-        elif changed(row, values):
-            for name, value in values.items():
-                setattr(row, name, value)
-            ctx.mark(row).save()
-            counts.updated += 1
-    return counts
+    return apply_rows(plan, ctx, Template, "name")
 
 
 SECTION = PolicySection(

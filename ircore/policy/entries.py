@@ -15,7 +15,7 @@ from django.db.models.deletion import Collector
 
 from .durations import parse_duration
 from .problems import bad_characters, show
-from .registry import ImportContext
+from .registry import Counts, ImportContext
 
 # An entry is named by its natural key in problems; a longer key is cut to this.
 _MAX_LABEL_KEY = 40
@@ -202,6 +202,36 @@ class Unique:
 
 def changed(obj: Model, values: dict[str, Any]) -> bool:
     return any(getattr(obj, name) != value for name, value in values.items())
+
+
+def upsert(
+    ctx: ImportContext, counts: Counts, row: Model | None, model: type[Model], values: dict
+) -> Model:
+    """Create a row of ``model`` from ``values``, or bring ``row`` in line with them; saved
+    with the import's history mark and counted, and left alone when nothing differs."""
+    if row is None:
+        row = ctx.mark(model(**values))
+        row.save()
+        counts.created += 1
+    elif changed(row, values):
+        for name, value in values.items():
+            setattr(row, name, value)
+        ctx.mark(row).save()
+        counts.updated += 1
+    return row
+
+
+def apply_rows(plan: RowsPlan, ctx: ImportContext, model: type[Model], key: str) -> Counts:
+    """A section of plain rows, named by their ``key`` field: delete the rows the file no
+    longer lists, then create or update each entry."""
+    counts = Counts()
+    for row in plan.delete:
+        ctx.mark(row).delete()
+        counts.deleted += 1
+    existing = {getattr(row, key): row for row in model.objects.select_for_update()}
+    for values in plan.entries:
+        upsert(ctx, counts, existing.get(values[key]), model, values)
+    return counts
 
 
 def references(obj: Model, owned: set[type[Model]]) -> str | None:

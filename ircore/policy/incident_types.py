@@ -14,7 +14,7 @@ from .entries import (
     EntryReader,
     RowsPlan,
     Unique,
-    changed,
+    apply_rows,
     deletion_problems,
     entries,
     max_length,
@@ -77,22 +77,7 @@ def validate_incident_types(value: Any, ctx: ImportContext) -> RowsPlan:
 
 
 def apply_incident_types(plan: RowsPlan, ctx: ImportContext) -> Counts:
-    counts = Counts()
-    for row in plan.delete:
-        ctx.mark(row).delete()
-        counts.deleted += 1
-    existing = {t.key: t for t in IncidentType.objects.select_for_update()}
-    for values in plan.entries:
-        row = existing.get(values["key"])
-        if row is None:
-            ctx.mark(IncidentType(**values)).save()
-            counts.created += 1
-        elif changed(row, values):
-            for name, value in values.items():
-                setattr(row, name, value)
-            ctx.mark(row).save()
-            counts.updated += 1
-    return counts
+    return apply_rows(plan, ctx, IncidentType, "key")
 
 
 SECTION = PolicySection(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ircore.policy import Counts, EntryReader, PolicySection
-from ircore.policy.entries import RowsPlan, Unique, changed, entries
+from ircore.policy.entries import RowsPlan, Unique, apply_rows, entries
 from ircore.policy.problems import show
 from ircore.policy.registry import ImportContext
 
@@ -55,21 +55,7 @@ def validate_action_items(value: Any, ctx: ImportContext) -> RowsPlan:
 
 
 def apply_action_items(plan: RowsPlan, ctx: ImportContext) -> Counts:
-    counts = Counts()
-    for row in plan.delete:
-        ctx.mark(row).delete()
-        counts.deleted += 1
-    existing = {row.priority: row for row in ActionItemDeadline.objects.select_for_update()}
-    for entry in plan.entries:
-        row = existing.get(entry["priority"])
-        if row is None:
-            ctx.mark(ActionItemDeadline(**entry)).save()
-            counts.created += 1
-        elif changed(row, entry):
-            row.days = entry["days"]
-            ctx.mark(row).save()
-            counts.updated += 1
-    return counts
+    return apply_rows(plan, ctx, ActionItemDeadline, "priority")
 
 
 # After the ircore sections and on-call's (nothing here refers to them).
