@@ -37,6 +37,7 @@ from ircore.notifications import notify_user
 from .. import permissions as perms
 from ..models import ActionItem, ActionItemDeadline, Postmortem
 from ..models.actions import validate_https
+from .postmortem_base import send_due_reminders
 from .postmortems import for_history, name_of, note, refresh, text_of
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ logger = logging.getLogger(__name__)
 Status = ActionItem.Status
 REMIND_DAYS = 3
 OVERDUE_EVERY = timedelta(days=7)
-BATCH = 500
 # What an item says (part of the postmortem's text) vs how it is getting on.
 WORDING = ("title", "kind", "description")
 PROGRESS = ("owner", "team", "priority", "due_on", "ticket_url", "evidence")
@@ -334,19 +334,7 @@ def action_item_set_status(
 
 def action_reminders_due(*, now: datetime | None = None) -> int:
     """Beat: send the action item reminders that are due; returns how many messages."""
-    now = (now or timezone.now()).astimezone(UTC)
-    ids = list(
-        ActionItem.objects.filter(next_reminder_at__lte=now)
-        .order_by("next_reminder_at", "pk")
-        .values_list("pk", flat=True)[:BATCH]
-    )
-    sent = 0
-    for pk in ids:
-        try:
-            sent += _remind(pk, now)
-        except Exception:  # one broken row must not hold up the others
-            logger.exception("Action item %s reminders failed; it stays due", pk)
-    return sent
+    return send_due_reminders(ActionItem, _remind, now=now)
 
 
 def _recipient(item: ActionItem) -> Any:

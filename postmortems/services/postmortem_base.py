@@ -2,7 +2,9 @@
 history attribution, the incident timeline entry, the row lock, and copying the incident's
 timeline into the postmortem's own rows."""
 
-from datetime import datetime
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -13,6 +15,8 @@ from ircore.errors import ConflictError, RuleError
 from ircore.validators import plain_text_problem
 
 from ..models import Postmortem, PostmortemTimelineEntry
+
+logger = logging.getLogger(__name__)
 
 Status = Postmortem.Status
 # Sections a person writes (Markdown), each at most this long: a long review, not a log dump.
@@ -156,3 +160,28 @@ def _copy_timeline(row: Postmortem, user: Any) -> int:
     for entry in new:  # one by one, so each lands in history
         entry.save()
     return len(new)
+
+
+# Rows a reminder beat handles per run; the rest are due at the next one.
+REMINDER_BATCH = 500
+
+
+def send_due_reminders(
+    model: type, remind: Callable[[int, datetime], int], *, now: datetime | None = None
+) -> int:
+    """A reminder beat: ``remind(pk, now)`` for each row of ``model`` whose
+    ``next_reminder_at`` has come, oldest first; returns how many messages were sent. One
+    broken row is logged and stays due, and does not hold up the others."""
+    now = (now or timezone.now()).astimezone(UTC)
+    ids = list(
+        model.objects.filter(next_reminder_at__lte=now)
+        .order_by("next_reminder_at", "pk")
+        .values_list("pk", flat=True)[:REMINDER_BATCH]
+    )
+    sent = 0
+    for pk in ids:
+        try:
+            sent += remind(pk, now)
+        except Exception:
+            logger.exception("%s %s reminders failed; it stays due", model._meta.verbose_name, pk)
+    return sent

@@ -20,13 +20,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from ircore.links import absolute_url
 from ircore.models import Team
 from ircore.notifications import notify_user
 
 from ..models import Postmortem
+from .postmortem_base import send_due_reminders
 from .postmortems import name_of, note, utc
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ REMIND_BEFORE = timedelta(hours=24)
 OVERDUE_EVERY = timedelta(days=1)
 # Overdue by this much: the owner's manager hears of it (once per deadline).
 TELL_MANAGER_AFTER = timedelta(days=1)
-BATCH = 500
 
 
 def remind_at(row: Postmortem) -> datetime | None:
@@ -88,19 +87,7 @@ def manager_of(row: Postmortem) -> Any:
 
 def postmortem_reminders_due(*, now: datetime | None = None) -> int:
     """Beat: send the postmortem reminders that are due; returns how many messages."""
-    now = (now or timezone.now()).astimezone(UTC)
-    ids = list(
-        Postmortem.objects.filter(next_reminder_at__lte=now)
-        .order_by("next_reminder_at", "pk")
-        .values_list("pk", flat=True)[:BATCH]
-    )
-    sent = 0
-    for pk in ids:
-        try:
-            sent += _remind(pk, now)
-        except Exception:  # one broken row must not hold up everyone else's reminders
-            logger.exception("Postmortem %s reminders failed; it stays due", pk)
-    return sent
+    return send_due_reminders(Postmortem, _remind, now=now)
 
 
 def _remind(pk: int, now: datetime) -> int:
