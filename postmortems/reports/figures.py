@@ -12,8 +12,8 @@ over the incidents that have them (SQL's AVG leaves the NULLs out), NULL where n
 
 In SQL a duration is a number of seconds (float), computed the same way on every backend
 that runs here: averaging the difference of two datetimes natively gives an ``interval`` on
-PostgreSQL and a count of microseconds on SQLite, so neither is left to chance (SQLite:
-exact to the millisecond; PostgreSQL: to the microsecond).
+PostgreSQL and a count of microseconds on SQLite, so neither is left to chance (both exact
+to the microsecond).
 """
 
 from __future__ import annotations
@@ -41,16 +41,21 @@ class DurationSeconds(Func):
         )
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        # Django stores datetimes as ISO text in UTC ("YYYY-MM-DD HH:MM:SS[.ffffff]"). Whole
-        # seconds from strftime('%s') are exact integers; the fraction is the text from the
-        # 20th character (".ffffff", or "" -> 0): exact to the microsecond, and one date
-        # parse per side (julianday() would be off by some microseconds, enough to miss a
-        # target by 1e-5 s). The format travels as a parameter, so no '%' needs escaping.
+        # Django stores datetimes as ISO text in UTC ("YYYY-MM-DD HH:MM:SS[.ffffff]"). The
+        # whole seconds are strftime('%s') of the first 19 characters (of the whole text,
+        # SQLite would round .9995 up to the next second), the fraction is the text from
+        # the 20th (".ffffff", or "" -> 0); whole seconds and fractions are subtracted
+        # apart, so the difference is exact to the microsecond (julianday() is off by some
+        # microseconds). The format travels as a parameter, so no '%' needs escaping.
         end, end_params = compiler.compile(self.source_expressions[0])
         start, start_params = compiler.compile(self.source_expressions[1])
-        part = "(CAST(strftime(%s, {x}) AS INTEGER) + CAST(substr({x}, 20) AS REAL))"
-        sql = f"({part.format(x=end)} - {part.format(x=start)})"
-        params = ["%s", *end_params, *end_params, "%s", *start_params, *start_params]
+        whole = "CAST(strftime(%s, substr({x}, 1, 19)) AS INTEGER)"
+        fraction = "CAST(substr({x}, 20) AS REAL)"
+        sql = (
+            f"(({whole.format(x=end)} - {whole.format(x=start)})"
+            f" + ({fraction.format(x=end)} - {fraction.format(x=start)}))"
+        )
+        params = ["%s", *end_params, "%s", *start_params, *end_params, *start_params]
         return sql, params
 
     def as_postgresql(self, compiler, connection, **extra_context):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from ircore.models import Delivery, Team
 from postmortems.models import Postmortem
+from postmortems.services import postmortem_clock
 from postmortems.services.postmortem_clock import plan, postmortem_reminders_due, remind_at
 from postmortems.services.postmortems import (
     postmortem_open,
@@ -145,3 +146,29 @@ def test_the_tick_reads_only_what_is_due(world, pm, django_assert_num_queries):
     # Nothing due yet: one query, whatever the number of postmortems.
     with django_assert_num_queries(1):
         assert postmortem_reminders_due(now=T0 + timedelta(hours=3)) == 0
+
+
+def test_a_row_whose_reminder_breaks_stays_due_and_holds_up_no_other(
+    world, pm, monkeypatch, caplog
+):
+    other = declare(world, ic=world.ivy)
+    resolve(other, world.manager, at(2))
+    postmortems_open_missed(now=at(2))
+    second = Postmortem.objects.get(incident=other)
+    real_remind = postmortem_clock._remind
+
+    def remind(pk, now):
+        if pk == pm.pk:
+            raise RuntimeError("mail template broke")
+        return real_remind(pk, now)
+
+    monkeypatch.setattr(postmortem_clock, "_remind", remind)
+
+    assert postmortem_reminders_due(now=at(26)) == 1
+
+    assert sent() == [("ivy", f"Postmortem of {other.reference} due 2025-03-16 11:00 UTC")]
+    pm.refresh_from_db()
+    second.refresh_from_db()
+    assert pm.next_reminder_at == at(26)  # still due: the next beat tries it again
+    assert second.next_reminder_at == at(50)
+    assert f"postmortem {pm.pk} reminders failed" in caplog.text

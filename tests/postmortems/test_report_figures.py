@@ -101,3 +101,12 @@ def test_sql_seconds_per_row_match_the_python_definition(sev):
     row = Incident.objects.annotate(ttd=TIME_TO_DETECT.seconds()).get(pk=incident.pk)
     # To the microsecond on both backends.
     assert row.ttd == pytest.approx(time_to_detect(incident).total_seconds(), abs=1e-6)
+
+
+@pytest.mark.parametrize("micros", [999_600, 999_999, 500, 0])
+def test_sql_seconds_keep_the_second_whatever_the_fraction(sev, micros):
+    # SQLite rounds a whole ISO text to the millisecond: .9996 must not become a second more.
+    detected = T + timedelta(seconds=60, microseconds=micros)
+    incident = make("A", sev, impact=T + timedelta(microseconds=250_000), detected=detected)
+    row = Incident.objects.annotate(ttd=TIME_TO_DETECT.seconds()).get(pk=incident.pk)
+    assert row.ttd == pytest.approx(time_to_detect(incident).total_seconds(), abs=1e-6)
