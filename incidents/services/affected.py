@@ -16,6 +16,7 @@ from ..models import (
     TimelineEntry,
 )
 from ._base import _accepts, _for_history, _locked, _name, _now
+from .maintenance_notes import windows_for_incident
 from .timeline import timeline_add
 
 
@@ -65,8 +66,6 @@ def affected_service_set(
             data={"service": service.slug, "from": old, "to": status},
         )
         if old is None:
-            from ..alerts.services.maintenance import windows_for_incident  # builds on these
-
             windows_for_incident(incident=locked, services=[service], now=now)
         signals.send_on_commit(
             signals.affected_service_changed,

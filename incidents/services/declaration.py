@@ -20,6 +20,7 @@ from ..models import (
     TimelineEntry,
 )
 from ._base import _aware, _for_history, _name, _now, _person, _text, check_chronology
+from .maintenance_notes import windows_for_incident
 from .timeline import timeline_add
 
 
@@ -145,9 +146,6 @@ def incident_declare(
                 "checklist_items": len(items),
             },
         )
-        # The alerts area builds on these services: imported here, not at the top.
-        from ..alerts.services.maintenance import windows_for_incident
-
         windows_for_incident(incident=incident, services=services, now=now)
         signals.send_on_commit(signals.incident_declared, Incident, incident=incident, user=user)
     return incident

@@ -7,7 +7,7 @@ from incidents import signals
 from incidents.alerts.models import Alert
 from incidents.alerts.services import ingest, maintenance_window_create, parse
 from incidents.models import Incident
-from incidents.services import affected_service_set, incident_declare
+from incidents.services import affected_service_set, incident_declare, incident_set_status
 from ircore.errors import RuleError
 
 from .conftest import alertmanager_payload, am_alert, at
@@ -103,7 +103,12 @@ def test_bad_windows_are_refused(catalog, make_user, start, end, reason, field):
 def test_a_person_declaring_during_a_window_sees_it_on_the_timeline(catalog, severities, make_user):
     responder = make_user("responder")
     window = maintenance_window_create(
-        service=catalog.payments, start=at(-30), end=at(30), reason="db upgrade", user=responder
+        service=catalog.payments,
+        start=at(-30),
+        end=at(30),
+        reason="db upgrade",
+        user=responder,
+        now=at(-40),
     )
     incident = incident_declare(
         title="Card payments slow",
@@ -123,7 +128,12 @@ def test_a_person_declaring_during_a_window_sees_it_on_the_timeline(catalog, sev
 def test_a_service_added_during_its_window_brings_the_window_once(catalog, severities, make_user):
     responder = make_user("responder")
     window = maintenance_window_create(
-        service=catalog.search, start=at(5), end=at(60), reason="reindex", user=responder
+        service=catalog.search,
+        start=at(5),
+        end=at(60),
+        reason="reindex",
+        user=responder,
+        now=at(-1),
     )
     incident = incident_declare(
         title="Checkout errors",
@@ -148,7 +158,12 @@ def test_a_service_added_during_its_window_brings_the_window_once(catalog, sever
 def test_a_window_over_before_the_impact_is_not_shown(catalog, severities, make_user):
     responder = make_user("responder")
     maintenance_window_create(
-        service=catalog.payments, start=at(-120), end=at(-60), reason="old", user=responder
+        service=catalog.payments,
+        start=at(-120),
+        end=at(-60),
+        reason="old",
+        user=responder,
+        now=at(-120),
     )
     incident = incident_declare(
         title="Card payments slow",
@@ -160,3 +175,61 @@ def test_a_window_over_before_the_impact_is_not_shown(catalog, severities, make_
     )
 
     assert not incident.timeline.filter(data__maintenance__isnull=False).exists()
+
+
+def test_a_window_that_ended_after_the_impact_began_is_shown(catalog, severities, make_user):
+    responder = make_user("responder")
+    window = maintenance_window_create(
+        service=catalog.payments,
+        start=at(-60),
+        end=at(-20),
+        reason="patching",
+        user=responder,
+        now=at(-60),
+    )
+    # Impact from -30 (inside the window), declared at 0 (after it ended).
+    incident = incident_declare(
+        title="Card payments slow",
+        severity=severities.sev2,
+        services=[catalog.payments],
+        impact_started_at=at(-30),
+        user=responder,
+        now=at(0),
+    )
+
+    assert incident.timeline.filter(data__maintenance=window.pk).count() == 1
+
+
+def test_a_service_added_after_resolution_brings_no_later_window(catalog, severities, make_user):
+    responder = make_user("responder")
+    incident = incident_declare(
+        title="Checkout errors",
+        severity=severities.sev2,
+        services=[catalog.payments],
+        user=responder,
+        now=at(0),
+    )
+    incident_set_status(incident=incident, status="resolved", user=responder, now=at(10))
+    maintenance_window_create(  # after the resolution: not this incident's
+        service=catalog.search,
+        start=at(100),
+        end=at(200),
+        reason="reindex",
+        user=responder,
+        now=at(90),
+    )
+    during = maintenance_window_create(
+        service=catalog.search,
+        start=at(5),
+        end=at(8),
+        reason="restart",
+        user=responder,
+        now=at(95),
+    )
+
+    affected_service_set(
+        incident=incident, service=catalog.search, status="degraded", user=responder, now=at(150)
+    )
+
+    noted = set(incident.timeline.values_list("data__maintenance", flat=True)) - {None}
+    assert noted == {during.pk}

@@ -18,7 +18,7 @@ from django.db import connection
 from incidents import bench as incidents_bench
 from incidents.models import Incident
 from ircore import bench
-from ircore.bench import registry
+from ircore.bench import registry, runner
 from ircore.models import Severity
 
 MEASUREMENTS = [
@@ -162,12 +162,19 @@ def test_check_fails_when_a_query_count_grows_with_the_data(monkeypatch):
         (["--small", "500", "--large", "500"], r"--large \(500\) must be greater than --small"),
         (["--pages", "0"], r"--pages: must be at least 1"),
         (["--small", "lots"], r"--small: 'lots' is not a whole number"),
+        (["--section", "nope"], r"No bench section nope; the sections: incidents, "),
     ],
 )
 def test_bad_options_are_refused_before_anything_is_created(args, message):
     # No django_db mark: touching any database here would fail the test.
     with pytest.raises(CommandError, match=message):
         call_command("bench", *args, stdout=StringIO(), stderr=StringIO())
+
+
+def test_a_section_runs_with_the_incidents_it_grows_beside():
+    chosen = runner.chosen_sections(["reports"])
+    assert [s.name for s in chosen] == ["incidents", "reports"]
+    assert [s.name for s in runner.chosen_sections()] == [s.name for s in registry.sections()]
 
 
 def _report(small_ms: float, large_ms: float) -> bench.Report:

@@ -2,24 +2,17 @@
 with ``suppressed_by`` and declare nothing (so page no one).
 
 Which window is active for an alert at its arrival is read with the delivery's other reads
-(``lookup``). A window is on the timeline of every incident of its service that overlaps it,
-written:
-- when the window is created (``maintenance_window_create``), for the incidents of the service
-  that are open or were resolved after the window started, and began before it ends;
-- when an incident is declared (by a person or an alert) or a service is added to it, for the
-  windows of those services that overlap the time from the impact's start until now (one
-  active at an alert's arrival would have suppressed the alert). The incident services call
-  ``windows_for_incident``.
-Each window appears once per incident. A window ended early (``maintenance_window_end``)
-says so on each of those timelines.
+(``lookup``). A window is on the timeline of every incident of its service that overlaps it
+(the rule and the entry: ``incidents.services.maintenance_notes``), written when the window
+is created (here) and when an incident is declared or given the service (the incident
+services). Each window appears once per incident. A window ended early
+(``maintenance_window_end``) says so on each of those timelines.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce
 
 from ircore.errors import RuleError
 from ircore.models import Service
@@ -27,45 +20,8 @@ from ircore.models import Service
 from ...models import Incident, TimelineEntry
 from ...services import timeline_add
 from ...services._base import _aware, _for_history, _limited, _name, _now
+from ...services.maintenance_notes import incidents_overlapping, utc_minute, window_note
 from ..models import MaintenanceWindow
-
-
-def _shown(when: datetime) -> str:
-    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-
-
-def window_note(*, incident: Incident, window: MaintenanceWindow, now: datetime) -> bool:
-    """Put ``window`` on ``incident``'s timeline unless it is there already."""
-    if incident.timeline.filter(
-        kind=TimelineEntry.Kind.ALERT, data__maintenance=window.pk
-    ).exists():
-        return False
-    timeline_add(
-        incident=incident,
-        kind=TimelineEntry.Kind.ALERT,
-        text=(
-            f"Maintenance window on {window.service}: {_shown(window.start)} to "
-            f"{_shown(window.end)} ({window.reason})"
-        ),
-        occurred_at=min(max(window.start, incident.declared_at), now),
-        data={
-            "maintenance": window.pk,
-            "service": window.service.slug,
-            "start": window.start.isoformat(),
-            "end": window.end.isoformat(),
-        },
-    )
-    return True
-
-
-def windows_for_incident(*, incident: Incident, services: list[Service], now: datetime) -> int:
-    """When ``services`` become the incident's (declared with them, by a person or an alert,
-    or added later): their windows overlapping the impact's start .. now go on its timeline."""
-    since = incident.impact_started_at or incident.detected_at or now
-    windows = MaintenanceWindow.objects.filter(
-        service__in=services, start__lte=now, end__gt=since
-    ).select_related("service")
-    return sum(window_note(incident=incident, window=w, now=now) for w in windows)
 
 
 def maintenance_window_create(
@@ -101,13 +57,7 @@ def maintenance_window_create(
         )
         _for_history(window, user, "created")
         window.save()
-        overlapping = (
-            Incident.objects.filter(affected__service=service)
-            .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=start))
-            .annotate(began=Coalesce("impact_started_at", "declared_at"))
-            .filter(began__lt=end)
-        )
-        for incident in overlapping:
+        for incident in incidents_overlapping(window):
             window_note(incident=incident, window=window, now=now)
     return window
 
@@ -122,10 +72,11 @@ def maintenance_window_end(
     with transaction.atomic():
         locked = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
         if locked.end <= now:
-            raise RuleError(f"This window ended at {_shown(locked.end)} already.", field="end")
+            raise RuleError(f"This window ended at {utc_minute(locked.end)} already.", field="end")
         if locked.start >= now:
             raise RuleError(
-                f"This window starts at {_shown(locked.start)}: it cannot end before it starts.",
+                f"This window starts at {utc_minute(locked.start)}: it cannot end before it "
+                "starts.",
                 field="end",
             )
         locked.end = now
@@ -139,7 +90,7 @@ def maintenance_window_end(
             timeline_add(
                 incident=incident,
                 kind=TimelineEntry.Kind.ALERT,
-                text=f"Maintenance window on {locked.service} ended early at {_shown(now)}"
+                text=f"Maintenance window on {locked.service} ended early at {utc_minute(now)}"
                 f" by {who} ({locked.reason})",
                 author=user if getattr(user, "pk", None) else None,
                 occurred_at=now,
