@@ -79,6 +79,7 @@ class CommsConfig(hooks.IRAppConfig):
         # Declares the comms verbs (ircore.verbs) before any admin or API reads them.
         # The update cadence follows the incident's moves (declared, severity, status).
         from . import (
+            checks,  # noqa: F401  (the status page's settings)
             permissions,  # noqa: F401
             receivers_cadence,  # noqa: F401
         )
