@@ -39,8 +39,8 @@ from ircore.models import Delivery, Severity
 from oncall.health import escalation_lateness
 from oncall.models import Page, PageAttempt
 
+from .durations import TIME_TO_ACKNOWLEDGE
 from .models import ActionItem, Postmortem
-from .reports.figures import TIME_TO_ACKNOWLEDGE
 
 PREFIX = "incident_response"
 # Acknowledgement latency buckets (seconds): 1, 5, 15, 30 min, 1, 2, 4 h.

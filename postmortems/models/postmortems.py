@@ -13,6 +13,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from postmortems.durations import time_to_detect
+
 # The blameless prompts the form shows (help texts), one home for the admin and the API docs.
 BLAMELESS = "Describe what the system and the process allowed, not who is to blame."
 
@@ -183,8 +185,6 @@ class Postmortem(models.Model):
     @property
     def time_to_detect(self) -> timedelta | None:
         """This incident's time to detect: detected - impact started (MTTD's term)."""
-        from postmortems.reports.figures import time_to_detect  # the figures' one home
-
         return time_to_detect(self.incident)
 
 

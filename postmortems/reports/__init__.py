@@ -1,6 +1,7 @@
 """Reports for leadership: the monthly and quarterly figures, their charts, CSV and mail.
+The durations they average are ``postmortems.durations`` (shared with the postmortems and
+/metrics).
 
-- ``figures``: the one home of time to detect, acknowledge and resolve (SQL and per incident).
 - ``periods``: months and quarters, and the time zone their boundaries are drawn in.
 - ``definitions``: what each figure means, printed beside it.
 - ``build``: ``build_report(period)``, every figure by SQL aggregates in a fixed number of

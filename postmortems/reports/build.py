@@ -1,6 +1,6 @@
 """The figures of one report period (a month or a quarter), each computed by SQL aggregates in
 a fixed number of queries whatever the history's size (what the words mean:
-``postmortems.reports.definitions``; the durations: ``postmortems.reports.figures``).
+``postmortems.reports.definitions``; the durations: ``postmortems.durations``).
 
 ``build_report(period, now=...)`` runs, in order:
 
@@ -35,9 +35,9 @@ from incidents.models import Incident
 from ircore.models import Service, Severity
 from oncall.report import oncall_report
 
+from ..durations import DURATIONS, DurationSeconds
 from ..models import ActionItem, Postmortem
 from .definitions import REPEAT_DAYS, TOP
-from .figures import DURATIONS, DurationSeconds
 from .periods import Period
 
 REPEAT_WINDOW = timedelta(days=REPEAT_DAYS)

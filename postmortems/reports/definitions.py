@@ -1,6 +1,6 @@
 """What each figure of the reports means, in words: printed next to the figures on the pages,
 in the CSV of the figures and in the API's ``definitions``. The code that computes them is
-``postmortems.reports.build`` (durations: ``postmortems.reports.figures``)."""
+``postmortems.reports.build`` (durations: ``postmortems.durations``)."""
 
 from .periods import zone_note
 

@@ -11,9 +11,9 @@ from django.db.models import Prefetch
 from incidents.models import IncidentService
 from ircore.spreadsheet import safe_cell
 
+from ..durations import DURATIONS
 from .build import Report, real_in
 from .definitions import definitions
-from .figures import DURATIONS
 from .periods import Period
 from .serialize import report_dict
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.conf import settings
 
+from ..durations import mean_seconds
 from .build import Report
 from .definitions import definitions
-from .figures import mean_seconds
 
 
 def _seconds(value) -> float | None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from incidents.models import Incident
 from ircore.models import Severity
 
-from .figures import TIME_TO_RESOLVE
+from ..durations import TIME_TO_RESOLVE
 from .periods import Period, report_zone
 
 

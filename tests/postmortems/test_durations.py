@@ -1,4 +1,4 @@
-"""The duration definitions (``postmortems.reports.figures``): per incident and as the SQL
+"""The duration definitions (``postmortems.durations``): per incident and as the SQL
 means, which must agree on SQLite and PostgreSQL (averaging datetimes differs natively)."""
 
 from datetime import UTC, datetime, timedelta
@@ -7,7 +7,7 @@ import pytest
 
 from incidents.models import Incident
 from ircore.models import Severity
-from postmortems.reports.figures import (
+from postmortems.durations import (
     DURATIONS,
     TIME_TO_ACKNOWLEDGE,
     TIME_TO_DETECT,
