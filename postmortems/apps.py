@@ -111,6 +111,11 @@ class PostmortemsConfig(hooks.IRAppConfig):
             prefill_on_resolved, dispatch_uid="postmortems.cost_prefill_on_resolved"
         )
 
+    def health_checks(self) -> dict[str, dict]:
+        from .health import health_checks
+
+        return health_checks()
+
     def load_demo(self, *, people: dict, services: dict, now: datetime) -> dict[str, int]:
         from .demo_drills import load_cost_demo, load_drill_demo
         from .demo_postmortems import load_demo_postmortems

@@ -120,5 +120,10 @@ def test_a_check_that_breaks_is_reported_not_a_failed_healthz(client, monkeypatc
 
 
 def test_ircore_asks_only_the_apps_that_declare_checks():
-    # The escalation engine and the update cadence; the apps without clocks are not asked.
-    assert [c.label for c in hooks.apps_with(hooks.ChecksHealth)] == ["oncall", "comms"]
+    # The escalation engine, the update cadence and the learning reminders; the apps without
+    # clocks are not asked.
+    assert [c.label for c in hooks.apps_with(hooks.ChecksHealth)] == [
+        "oncall",
+        "comms",
+        "postmortems",
+    ]

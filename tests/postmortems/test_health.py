@@ -1,0 +1,47 @@
+"""/healthz says how late the postmortem and action item reminders are (the postmortems
+AppConfig's ``health_checks`` hook): a reminder past two of its beats means they are not
+leaving."""
+
+from datetime import timedelta
+
+import time_machine
+
+from postmortems.health import LATE_AFTER
+from postmortems.services.postmortem_clock import postmortem_reminders_due
+
+from .postmortem_world import at
+
+
+def healthz(client, now):
+    with time_machine.travel(now, tick=False):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_reminders_due_within_their_beats_are_not_late(client, world, pm):
+    # pm's first reminder is at T0+26h.
+    report = healthz(client, at(26) + timedelta(minutes=10))
+
+    check = report["checks"]["postmortem_reminders"]
+    assert (check["ok"], check["late_seconds"]) == (True, 600)
+    assert report["checks"]["action_item_reminders"]["late_seconds"] == 0
+    assert "postmortem_reminders" not in report["late"]
+
+
+def test_a_reminder_past_two_beats_is_late_and_listed(client, world, pm):
+    report = healthz(client, at(26) + LATE_AFTER["postmortem_reminders"][1] + timedelta(seconds=1))
+
+    check = report["checks"]["postmortem_reminders"]
+    assert check["ok"] is False
+    assert check["oldest_due_at"] == at(26).isoformat()
+    assert "postmortem_reminders" in report["late"]
+
+
+def test_a_sent_reminder_is_no_longer_counted(client, world, pm):
+    postmortem_reminders_due(now=at(26))
+    pm.refresh_from_db()
+    assert pm.next_reminder_at == at(50)
+
+    check = healthz(client, at(27))["checks"]["postmortem_reminders"]
+    assert (check["ok"], check["late_seconds"], check["oldest_due_at"]) == (True, 0, None)
