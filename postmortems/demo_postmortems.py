@@ -9,7 +9,12 @@ from incidents.models import Incident
 from .models import ActionItem
 from .services.actions import action_item_create, action_item_set_status, action_reminders_due
 from .services.postmortem_clock import postmortem_reminders_due
-from .services.postmortems import postmortem_open, postmortem_submit, postmortem_update
+from .services.postmortems import (
+    postmortem_open,
+    postmortem_submit,
+    postmortem_update,
+    postmortems_open_missed,
+)
 
 DEMO_INCIDENT = "Merchant Dashboard reports slow to load"
 
@@ -64,7 +69,9 @@ def load_demo_postmortems(*, people: dict, services: dict, now: datetime) -> dic
         made.append(action_item_create(user=raj, postmortem=pm, data=data, now=created))
     action_item_set_status(item=made[1], user=raj, status=ActionItem.Status.IN_PROGRESS, now=now)
     postmortem_submit(postmortem=pm, user=raj, now=now - timedelta(hours=2))
-    # The story is in the past: the reminder beats would have run meanwhile, so catch them
-    # up (the owners hear what is overdue once, and /healthz finds nothing waiting).
+    # The story is in the past: the beats would have run meanwhile, so catch them up (the
+    # other demo incidents' postmortems open, as their severity requires; the owners hear
+    # what is overdue once; /healthz finds nothing waiting).
+    postmortems_open_missed(now=now)
     reminders = postmortem_reminders_due(now=now) + action_reminders_due(now=now)
     return {"postmortems": 1, "action items": len(made), "reminders": reminders}
