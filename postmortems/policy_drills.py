@@ -158,7 +158,7 @@ def _apply_scenarios(
             ctx.mark(row).delete()
             counts.deleted += 1
     for quarter, text in wanted:
-        values = {"plan": plan, "quarter": quarter, "scenario": text}
+        values = {"plan_id": plan.pk, "quarter": quarter, "scenario": text}  # no plan reads
         upsert(ctx, counts, current.get(quarter), DrillScenario, values)
 
 

@@ -9,8 +9,9 @@ incidents, a window ended early), and these incident services (an incident decla
 person or an alert, or given a service).
 
 A window made while, in another transaction, an incident of its service is declared or
-given that service is seen by neither (READ COMMITTED): the note is missing then, never
-doubled (``window_note`` looks first, under the incident's lock).
+given that service is seen by neither (READ COMMITTED): the note is missing then (it is a
+record for the reader, nothing acts on it), never doubled (``window_note`` looks first, and
+neither side sees the other's note before it commits).
 """
 
 from datetime import UTC, datetime

@@ -80,7 +80,7 @@ def plan(item: ActionItem) -> datetime | None:
     return min(moments)
 
 
-def _restart_clock(item: ActionItem, now: datetime) -> None:
+def restart_clock(item: ActionItem, now: datetime) -> None:
     """A new due date (or a re-opened item) reminds afresh; one added inside the reminder
     window needs no "due soon" reminder (adding it told the owner)."""
     item.overdue_notices = 0
@@ -145,7 +145,7 @@ def _default_team(owner: Any, postmortem: Postmortem | None) -> Team | None:
     return None
 
 
-def _tell_new_owner(item: ActionItem, by: Any) -> None:
+def tell_new_owner(item: ActionItem, by: Any) -> None:
     if item.owner_id is None or item.owner_id == getattr(by, "pk", None):
         return
     notify_user(
@@ -195,7 +195,7 @@ def action_item_create(
         if "team" not in clean or clean["team"] is None:
             clean["team"] = _default_team(clean.get("owner"), row)
         item = ActionItem(postmortem=row, created_by=_person(user), **clean)
-        _restart_clock(item, now)
+        restart_clock(item, now)
         for_history(item, user, "added")
         item.save()
         if row is not None:
@@ -209,7 +209,7 @@ def action_item_create(
                 now,
                 action_item=item.pk,
             )
-        _tell_new_owner(item, user)
+        tell_new_owner(item, user)
     return item
 
 
@@ -254,7 +254,7 @@ def action_item_update(
         for field in changed:
             setattr(fresh, field, clean[field])
         if "due_on" in changed:
-            _restart_clock(fresh, now)
+            restart_clock(fresh, now)
         labels = ", ".join(f.replace("_", " ") for f in changed)
         for_history(fresh, user, f"edited {labels}")
         fresh.save()
@@ -267,7 +267,7 @@ def action_item_update(
                 action_item=fresh.pk,
             )
         if fresh.owner_id != old_owner:
-            _tell_new_owner(fresh, user)
+            tell_new_owner(fresh, user)
     return refresh(item, fresh)
 
 
@@ -310,7 +310,7 @@ def action_item_set_status(
         else:
             fresh.completed_at = fresh.completed_by = None
             if old in ActionItem.FINISHED:
-                _restart_clock(fresh, now)
+                restart_clock(fresh, now)
         label = fresh.get_status_display().lower()
         for_history(fresh, user, f"{old} -> {status}")
         fresh.save()

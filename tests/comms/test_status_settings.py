@@ -8,7 +8,9 @@ from django.core.management.base import SystemCheckError
 from comms.checks import status_settings
 
 
-def test_the_defaults_pass():
+@pytest.mark.parametrize("rate", ["10/hour", "10/hours", "5/min", "100/day", "2/s"])
+def test_the_rates_drf_reads_pass(settings, rate):
+    settings.STATUS_SUBSCRIBE_RATE = rate
     assert status_settings() == []
 
 
@@ -17,6 +19,8 @@ def test_the_defaults_pass():
     [
         ("STATUS_SUBSCRIBE_RATE", "ten per hour", "STATUS_SUBSCRIBE_RATE is 'ten per hour'"),
         ("STATUS_SUBSCRIBE_RATE", "0/hour", "give a count per period"),
+        ("STATUS_SUBSCRIBE_RATE", "10/fortnight", "STATUS_SUBSCRIBE_RATE is '10/fortnight'"),
+        ("STATUS_CONFIRM_MAX_AGE", True, "STATUS_CONFIRM_MAX_AGE is True"),
         ("STATUS_CONFIRM_MAX_AGE", 0, "STATUS_CONFIRM_MAX_AGE is 0: give a positive number"),
         ("STATUS_CONFIRM_COOLDOWN", -5, "STATUS_CONFIRM_COOLDOWN is -5"),
     ],

@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from ircore.errors import ConflictError, RuleError
+from ircore.models import Delivery
 from postmortems.models import ActionItem, Drill, DrillPlan
 from postmortems.services import drills
+from postmortems.services.actions import action_reminders_due
 
 from .test_drill_fixtures import *  # noqa: F403  (the fixtures)
 from .test_drill_fixtures import T, at
@@ -205,6 +207,14 @@ def test_a_tabletop_records_its_times_by_hand_against_the_targets(world):
     ]
     assert (tabletop.went_well, tabletop.communication_score) == ("Roles were clear.", 3)
     assert [i.title for i in tabletop.action_items.all()] == ["Add Legal to the SEV-1 call list"]
+    # Chased like a postmortem's: the owner is told, the reminder clock runs (3 days before
+    # the 19th), and the reminder beat sends it.
+    item = tabletop.action_items.get()
+    assert item.created_by == world.manager
+    assert item.next_reminder_at == datetime(2025, 3, 16, tzinfo=UTC)
+    told = Delivery.objects.filter(topic=f"postmortems.actionitem:{item.pk}")
+    assert list(told.values_list("recipient__username", flat=True)) == [world.rob.username]
+    assert action_reminders_due(now=datetime(2025, 3, 16, tzinfo=UTC)) == 1
     linked = tabletop.history.latest("history_id")
     assert (linked.history_change_reason, linked.history_user) == ("action items", world.manager)
     assert [i.actionitem.title for i in linked.action_items.all()] == [

@@ -14,6 +14,7 @@ from ircore.models import Team
 
 from ...models import ActionItem, Drill
 from ...models.drills import incident_times
+from ..actions import restart_clock, tell_new_owner
 from ._base import (
     ACTUALS,
     TEXT_LIMIT,
@@ -77,7 +78,11 @@ def drill_add_action_items(
         locked = _locked(drill)
         now = _now(now)
         for item in items:
+            # Chased like a postmortem's: the reminder clock starts, the owner is told.
+            item.created_by = user if getattr(user, "pk", None) else None
+            restart_clock(item, now)
             _mark(item, user, f"drill: {locked.title}").save()
+            tell_new_owner(item, user)
         _mark(locked, user, "action items").action_items.add(*items)
         titles = "; ".join(i.title for i in items)
         _entry(locked, f"action items: {titles}", user, now, "action_items")
