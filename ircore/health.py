@@ -57,18 +57,24 @@ def check_broker() -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"
 
 
-def heartbeat_every() -> float:
-    """Seconds between two heartbeats, read from the one beat schedule."""
+def beat_every(task: str, default: float) -> float:
+    """Seconds between two runs of ``task``, read from the one beat schedule (``default``
+    for a task it does not run at a fixed interval)."""
     from celery import current_app
 
     for entry in (current_app.conf.beat_schedule or {}).values():
-        if entry.get("task") == HEARTBEAT_TASK:
+        if entry.get("task") == task:
             schedule = entry.get("schedule")
             if isinstance(schedule, timedelta):
                 return schedule.total_seconds()
             if isinstance(schedule, int | float):
                 return float(schedule)
-    return DEFAULT_HEARTBEAT_EVERY
+    return default
+
+
+def heartbeat_every() -> float:
+    """Seconds between two heartbeats, read from the one beat schedule."""
+    return beat_every(HEARTBEAT_TASK, DEFAULT_HEARTBEAT_EVERY)
 
 
 def check_clock() -> dict:

@@ -12,16 +12,25 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from ircore.health import beat_every
+
 from .models import ActionItem, Postmortem
 
-# Two beats of each (config/celery.py: every 5 and every 15 minutes) and a minute of slack.
-LATE_AFTER = {
-    "postmortem_reminders": (Postmortem, timedelta(minutes=11)),
-    "action_item_reminders": (ActionItem, timedelta(minutes=31)),
+# Each check: its rows and the beat task that sends their reminders (with the interval to
+# assume where the schedule does not say).
+REMINDERS = {
+    "postmortem_reminders": (Postmortem, "postmortems.tasks.send_postmortem_reminders", 300.0),
+    "action_item_reminders": (ActionItem, "postmortems.tasks.send_action_item_reminders", 900.0),
 }
 
 
-def reminder_lateness(model: type, late_after: timedelta, *, now: datetime) -> dict:
+def late_after(name: str) -> timedelta:
+    """Two of the task's beats (as the schedule has them) and a minute of slack."""
+    _, task, default = REMINDERS[name]
+    return timedelta(seconds=2 * beat_every(task, default) + 60)
+
+
+def reminder_lateness(model: type, after: timedelta, *, now: datetime) -> dict:
     """``{"ok", "late_seconds", "oldest_due_at", "late_after_seconds"}``."""
     oldest = (
         model.objects.filter(next_reminder_at__lte=now)
@@ -31,10 +40,10 @@ def reminder_lateness(model: type, late_after: timedelta, *, now: datetime) -> d
     )
     late = max(0, int((now - oldest).total_seconds())) if oldest is not None else 0
     return {
-        "ok": late <= late_after.total_seconds(),
+        "ok": late <= after.total_seconds(),
         "late_seconds": late,
         "oldest_due_at": oldest.isoformat() if oldest is not None else None,
-        "late_after_seconds": int(late_after.total_seconds()),
+        "late_after_seconds": int(after.total_seconds()),
     }
 
 
@@ -42,6 +51,6 @@ def health_checks(*, now: datetime | None = None) -> dict[str, dict]:
     """The postmortems app's entries in /healthz."""
     now = now or timezone.now()
     return {
-        name: reminder_lateness(model, late_after, now=now)
-        for name, (model, late_after) in LATE_AFTER.items()
+        name: reminder_lateness(model, late_after(name), now=now)
+        for name, (model, _, _) in REMINDERS.items()
     }

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from postmortems.health import LATE_AFTER, health_checks
+from postmortems.health import health_checks, late_after
 from postmortems.models import ActionItem, Postmortem
 from postmortems.services.postmortem_clock import postmortem_reminders_due
 
@@ -23,6 +23,12 @@ def healthz(client, now):
     return response.json()
 
 
+def test_the_slack_is_two_of_each_beat_from_the_schedule():
+    # config/celery.py: postmortem reminders every 5 minutes, action items every 15.
+    assert late_after("postmortem_reminders") == timedelta(minutes=11)
+    assert late_after("action_item_reminders") == timedelta(minutes=31)
+
+
 def test_reminders_due_within_their_beats_are_not_late(client, world, pm):
     # pm's first reminder is at T0+26h.
     report = healthz(client, at(26) + timedelta(minutes=10))
@@ -34,7 +40,7 @@ def test_reminders_due_within_their_beats_are_not_late(client, world, pm):
 
 
 def test_a_reminder_past_two_beats_is_late_and_listed(client, world, pm):
-    report = healthz(client, at(26) + LATE_AFTER["postmortem_reminders"][1] + timedelta(seconds=1))
+    report = healthz(client, at(26) + late_after("postmortem_reminders") + timedelta(seconds=1))
 
     check = report["checks"]["postmortem_reminders"]
     assert check["ok"] is False
