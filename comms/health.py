@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from ircore.health import lateness
+
 from .models import UpdateDue
 
 REMINDER_LATE_AFTER = timedelta(seconds=120)
@@ -26,13 +28,7 @@ def reminder_lateness(*, now: datetime | None = None) -> dict:
         .values_list("due_at", flat=True)
         .first()
     )
-    late = max(0, int((now - oldest).total_seconds())) if oldest is not None else 0
-    return {
-        "ok": late <= REMINDER_LATE_AFTER.total_seconds(),
-        "late_seconds": late,
-        "oldest_due_at": oldest.isoformat() if oldest is not None else None,
-        "late_after_seconds": int(REMINDER_LATE_AFTER.total_seconds()),
-    }
+    return lateness(oldest, now=now, after=REMINDER_LATE_AFTER)
 
 
 def health_checks() -> dict[str, dict]:

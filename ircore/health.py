@@ -10,7 +10,7 @@ is for the database and the broker, without which nothing works at all.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -70,6 +70,18 @@ def beat_every(task: str, default: float) -> float:
             if isinstance(schedule, int | float):
                 return float(schedule)
     return default
+
+
+def lateness(oldest_due: datetime | None, *, now: datetime, after: timedelta) -> dict:
+    """An app's /healthz entry for a clock: ``late_seconds`` since ``oldest_due`` (what has
+    waited longest; 0 when nothing waits), ``ok`` while that is within ``after``."""
+    late = max(0, int((now - oldest_due).total_seconds())) if oldest_due is not None else 0
+    return {
+        "ok": late <= after.total_seconds(),
+        "late_seconds": late,
+        "oldest_due_at": oldest_due.isoformat() if oldest_due is not None else None,
+        "late_after_seconds": int(after.total_seconds()),
+    }
 
 
 def heartbeat_every() -> float:

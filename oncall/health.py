@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from ircore.health import lateness
+
 from .models import Escalation
 from .services.escalation import clock_lag
 
@@ -23,13 +25,10 @@ def escalation_lateness(*, now: datetime | None = None) -> dict:
     """``{"ok", "late_seconds", "due", "oldest_due_at"}`` for the escalations due by now."""
     now = now or timezone.now()
     lag = clock_lag(now=now)
-    late = max(0, int(lag.total_seconds())) if lag is not None else 0
+    oldest_due = now - lag if lag is not None else None
     return {
-        "ok": late <= ESCALATION_LATE_AFTER.total_seconds(),
-        "late_seconds": late,
+        **lateness(oldest_due, now=now, after=ESCALATION_LATE_AFTER),
         "due": Escalation.objects.due(now).count(),
-        "oldest_due_at": (now - lag).isoformat() if lag is not None else None,
-        "late_after_seconds": int(ESCALATION_LATE_AFTER.total_seconds()),
     }
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from ircore.health import beat_every
+from ircore.health import beat_every, lateness
 
 from .models import ActionItem, Postmortem
 
@@ -38,13 +38,7 @@ def reminder_lateness(model: type, after: timedelta, *, now: datetime) -> dict:
         .values_list("next_reminder_at", flat=True)
         .first()
     )
-    late = max(0, int((now - oldest).total_seconds())) if oldest is not None else 0
-    return {
-        "ok": late <= after.total_seconds(),
-        "late_seconds": late,
-        "oldest_due_at": oldest.isoformat() if oldest is not None else None,
-        "late_after_seconds": int(after.total_seconds()),
-    }
+    return lateness(oldest, now=now, after=after)
 
 
 def health_checks(*, now: datetime | None = None) -> dict[str, dict]:
