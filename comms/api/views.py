@@ -74,7 +74,7 @@ class Pagination(api.Pagination):
 
 
 def _responds(body, code: int = 200, **kwargs):
-    return extend_schema(responses={code: body, **REFUSALS}, **kwargs)
+    return api.responds(body, code, refusals=REFUSALS, **kwargs)
 
 
 @extend_schema_view(
@@ -105,6 +105,7 @@ def _responds(body, code: int = 200, **kwargs):
 class NoticeViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    api.ValidatedInput,
     viewsets.GenericViewSet,
 ):
     permission_classes = [NoticePermissions]
@@ -139,11 +140,6 @@ class NoticeViewSet(
 
     def get_serializer_class(self):
         return s.NoticeListSerializer if self.action == "list" else s.NoticeDetailSerializer
-
-    def _input(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     def _detail(self, notice: Notice, code: int = status.HTTP_200_OK) -> Response:
         try:

@@ -35,8 +35,7 @@ from .permissions import ActionPermissions
 REFUSALS = api.REFUSALS
 
 
-def _responds(body, code: int = 200, **kwargs):
-    return extend_schema(responses={code: body, **REFUSALS}, **kwargs)
+_responds = api.responds
 
 
 def _row_or_404(queryset: QuerySet, pk: str, **filters) -> Model:
@@ -83,6 +82,7 @@ class Pagination(api.Pagination):
 class IncidentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    api.ValidatedInput,
     viewsets.GenericViewSet,
 ):
     lookup_field = "reference"
@@ -146,11 +146,6 @@ class IncidentViewSet(
     def _detail(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
         fresh = self._detail_queryset().get(pk=incident.pk)
         return Response(self.get_serializer(fresh).data, status=code)
-
-    def _input(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     # --- create / update -------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import django_filters as df
 from django import forms
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import filters, parsers
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -50,6 +50,23 @@ REFUSALS = {
     404: OpenApiResponse(ERROR_BODY, description="No such row (or no such page)."),
     409: OpenApiResponse(ERROR_BODY, description="Not allowed from the current state."),
 }
+
+
+def responds(body, code: int = 200, *, refusals: Mapping = REFUSALS, **kwargs):
+    """The schema of an action: its answer and the refusals every verb may give."""
+    return extend_schema(responses={code: body, **refusals}, **kwargs)
+
+
+class ValidatedInput:
+    """For the viewsets whose verbs call a service: the request body, checked by a serializer
+    (a 400 naming each field otherwise), as the service's keyword arguments."""
+
+    def _input(self, serializer_class, partial: bool = False) -> dict:
+        serializer = serializer_class(
+            data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
 
 
 def _messages(value) -> list[str]:

@@ -32,8 +32,7 @@ from .filters import ActionItemFilter, PostmortemFilter
 REFUSALS = {**api.REFUSALS, 403: api.REFUSALS[400]}
 
 
-def _responds(body, code: int = 200, **kwargs):
-    return extend_schema(responses={code: body, **api.REFUSALS}, **kwargs)
+_responds = api.responds
 
 
 class Pagination(api.Pagination):
@@ -41,7 +40,7 @@ class Pagination(api.Pagination):
     max_page_size = 200
 
 
-class _Base(viewsets.GenericViewSet):
+class _Base(api.ValidatedInput, viewsets.GenericViewSet):
     permission_classes = [ActionPermissions]
     filter_backends = [DjangoFilterBackend]
     pagination_class = Pagination
@@ -56,13 +55,6 @@ class _Base(viewsets.GenericViewSet):
     def get_serializer_context(self):
         now = timezone.now()
         return {**super().get_serializer_context(), "now": now, "today": today_utc(now)}
-
-    def _input(self, serializer_class, partial: bool = False) -> dict:
-        serializer = serializer_class(
-            data=self.request.data, partial=partial, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
 
 
 @extend_schema_view(
